@@ -1,0 +1,178 @@
+"""Survival targets: one (event, time) pair per observation row.
+
+The layout is the one of scikit-survival's ``Surv.from_arrays``: a structured
+array with a boolean field ``event`` and a float field ``time``. ``time`` counts
+steps after the row's observation time ``t`` until the event (``event=True``) or
+until observation of the series ends (``event=False``, right-censored).
+
+At horizon ``dt`` (``dt = 1 .. K``) a row's label is
+
+* 1 if ``event`` and ``time <= dt``;
+* 0 if ``time >= dt`` and the row is not a positive (censored late enough, or the
+  event comes after ``dt``);
+* unknown when the row is censored before ``dt``. Unknown cells are masked out of
+  every loss and every metric.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "SURVIVAL_DTYPE",
+    "make_survival_target",
+    "is_survival_target",
+    "target_from_event_labels",
+    "target_from_rul",
+    "horizon_labels",
+]
+
+SURVIVAL_DTYPE = np.dtype([("event", bool), ("time", np.float64)])
+
+
+def make_survival_target(event, time) -> np.ndarray:
+    """Build a structured survival target from two aligned 1-D arrays.
+
+    Parameters
+    ----------
+    event : array-like of bool, shape (n_rows,)
+        Whether the event is observed for the row.
+    time : array-like of float, shape (n_rows,)
+        Steps from the row to the event, or to the end of observation when
+        ``event`` is False. Must be finite and non-negative.
+
+    Returns
+    -------
+    y : ndarray of dtype ``SURVIVAL_DTYPE``, shape (n_rows,)
+    """
+    event = np.asarray(event)
+    time = np.asarray(time, dtype=np.float64)
+    if event.ndim != 1 or time.ndim != 1 or event.shape != time.shape:
+        raise ValueError(
+            f"event and time must be 1-D arrays of equal length, got shapes "
+            f"{event.shape} and {time.shape}."
+        )
+    if event.dtype != bool:
+        if not np.isin(event, [0, 1]).all():
+            raise ValueError("event must be boolean (or 0/1).")
+        event = event.astype(bool)
+    if not np.isfinite(time).all():
+        raise ValueError("time contains NaN or infinite values.")
+    if (time < 0).any():
+        raise ValueError("time must be non-negative (steps until event or censoring).")
+    y = np.empty(event.shape[0], dtype=SURVIVAL_DTYPE)
+    y["event"] = event
+    y["time"] = time
+    return y
+
+
+def is_survival_target(y) -> bool:
+    """Whether ``y`` is a structured array with ``event`` and ``time`` fields."""
+    names = getattr(getattr(y, "dtype", None), "names", None)
+    return names is not None and "event" in names and "time" in names
+
+
+def _group_slices(groups, n: int):
+    """Contiguous (start, stop) slices of equal group ids, in order."""
+    if groups is None:
+        return [(0, n)]
+    groups = np.asarray(groups)
+    if groups.shape != (n,):
+        raise ValueError(f"groups must have shape ({n},), got {groups.shape}.")
+    if n == 0:
+        return []
+    change = np.flatnonzero(groups[1:] != groups[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [n]])
+    if len(np.unique(groups)) != len(starts):
+        raise ValueError("rows of each series (groups) must be contiguous.")
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
+
+
+def target_from_event_labels(labels, groups=None) -> np.ndarray:
+    """Survival targets from per-step 0/1 event labels.
+
+    For row ``t`` the event is the next positive step strictly after ``t``
+    (``time = s - t``); with no later positive step in the series the row is
+    censored at the series end (``time = last - t``).
+
+    Parameters
+    ----------
+    labels : array-like of 0/1 or bool, shape (n_rows,)
+        Per-step event indicator, rows in time order within each series.
+    groups : array-like, shape (n_rows,), optional
+        Series id of each row; rows of a series must be contiguous. ``None``
+        reads all rows as one series.
+
+    Returns
+    -------
+    y : ndarray of dtype ``SURVIVAL_DTYPE``, shape (n_rows,)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}.")
+    if labels.dtype != bool and not np.isin(labels, [0, 1]).all():
+        raise ValueError("labels must be 0/1 or boolean per-step event indicators.")
+    labels = labels.astype(bool)
+    n = labels.shape[0]
+    event = np.zeros(n, dtype=bool)
+    time = np.zeros(n, dtype=np.float64)
+    for start, stop in _group_slices(groups, n):
+        idx = np.arange(stop - start)
+        pos = np.flatnonzero(labels[start:stop])
+        # index of the first positive strictly after each row
+        nxt = np.searchsorted(pos, idx, side="right")
+        has = nxt < len(pos)
+        event[start:stop] = has
+        nxt_pos = pos[np.minimum(nxt, len(pos) - 1)] if len(pos) else idx
+        time[start:stop] = np.where(has, nxt_pos - idx, (stop - start - 1) - idx)
+    return make_survival_target(event, time)
+
+
+def target_from_rul(rul, event=True) -> np.ndarray:
+    """Survival targets from remaining-useful-life values.
+
+    Parameters
+    ----------
+    rul : array-like of float, shape (n_rows,)
+        Steps from each row to failure. For run-to-failure units this is
+        ``last_cycle - t``; for C-MAPSS test units it is the RUL given at the
+        last cycle plus ``last_cycle - t``.
+    event : bool or array-like of bool, default=True
+        Whether the failure is observed. C-MAPSS gives the true RUL of its test
+        units, so both train and test rows have ``event=True``; pass False for
+        units known only to survive at least ``rul`` steps.
+
+    Returns
+    -------
+    y : ndarray of dtype ``SURVIVAL_DTYPE``, shape (n_rows,)
+    """
+    rul = np.asarray(rul, dtype=np.float64)
+    return make_survival_target(np.broadcast_to(np.asarray(event, dtype=bool), rul.shape), rul)
+
+
+def horizon_labels(y, horizons) -> tuple[np.ndarray, np.ndarray]:
+    """Per-horizon labels and known-cell mask for ``dt = 1 .. K``.
+
+    Parameters
+    ----------
+    y : structured array with fields ``event`` and ``time``, shape (n_rows,)
+    horizons : int or array-like of int
+        ``K`` (meaning ``dt = 1 .. K``) or the explicit horizons.
+
+    Returns
+    -------
+    labels : ndarray of float32, shape (n_rows, K)
+        1 where the event happens within ``dt`` steps, else 0 (also 0 in
+        unknown cells).
+    known : ndarray of bool, shape (n_rows, K)
+        False where the row is censored before ``dt``.
+    """
+    if not is_survival_target(y):
+        raise ValueError("y must be a structured array with fields 'event' and 'time'.")
+    dt = np.arange(1, int(horizons) + 1) if np.ndim(horizons) == 0 else np.asarray(horizons)
+    event = np.asarray(y["event"], dtype=bool)[:, None]
+    time = np.asarray(y["time"], dtype=np.float64)[:, None]
+    positive = event & (time <= dt[None, :])
+    known = positive | (time >= dt[None, :])
+    return positive.astype(np.float32), known
