@@ -1,0 +1,317 @@
+"""The one training path shared by both estimators (a skorch net) and inference."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, PassthroughScoring
+from skorch.helper import predefined_split
+from skorch.utils import to_tensor
+from torch.utils.data import Dataset
+
+from ._windows import gather_contexts, gather_futures, row_chunks
+from .nn.event_head import cdf_from_hazard_logits
+
+
+def resolve_device(device: str) -> str:
+    """"auto" -> "cuda" when available, else "cpu"."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return device
+
+
+def module_device(module: torch.nn.Module) -> torch.device:
+    """Where a module's weights live (after unpickling this may differ from fit)."""
+    return next(module.parameters()).device
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: str):
+    """Seed torch inside, restoring the caller's global RNG state afterwards."""
+    devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def split_segments(lengths, validation_fraction: float, seed: int):
+    """Train/validation segments ``(series, first_row, stop_row)``.
+
+    Whole series are held out when there are at least two; a single series is
+    split in time instead (its last ``validation_fraction`` of steps). Never
+    random rows: neighbouring rows share most of their context.
+    """
+    n = len(lengths)
+    whole = [(i, 0, int(lengths[i])) for i in range(n)]
+    if validation_fraction <= 0:
+        return whole, []
+    n_valid = max(1, round(validation_fraction * n))
+    if n >= 2 and n_valid < n:
+        perm = np.random.default_rng(seed).permutation(n)
+        valid = set(perm[:n_valid].tolist())
+        return [s for s in whole if s[0] not in valid], [s for s in whole if s[0] in valid]
+    cuts = [(i, int(np.floor((1 - validation_fraction) * m))) for i, m in enumerate(lengths)]
+    return [(i, 0, c) for i, c in cuts], [(i, c, int(lengths[i])) for i, c in cuts]
+
+
+def segment_rows(panel, segments) -> np.ndarray:
+    """Row numbers (into X) of the given segments."""
+    if not segments:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([panel.offsets[i] + np.arange(a, b) for i, a, b in segments])
+
+
+class PretrainWindows(Dataset):
+    """(series, t, dt) samples for JEPA pretraining.
+
+    Anchors are rows with at least one future step in their series. With
+    ``stride > 1`` an epoch visits one anchor per stride cell; when ``random``
+    the anchor is redrawn inside its cell and ``dt`` is redrawn from
+    LogUniform[1, max_horizon] at every visit, so epochs together cover all
+    rows. Validation sets use ``random=False``: fixed anchors and horizons, so
+    the validation loss is comparable across epochs.
+    """
+
+    def __init__(self, lengths, segments, *, stride, max_horizon, random, seed):
+        sidx, cell, last = [], [], []
+        for i, lo, hi in segments:
+            hi = min(hi, int(lengths[i]) - 1)  # the anchor needs a next step
+            starts = np.arange(lo, hi, stride)
+            sidx.append(np.full(len(starts), i))
+            cell.append(starts)
+            last.append(np.full(len(starts), hi - 1))
+        cat = lambda v: np.concatenate(v).astype(np.int64) if v else np.zeros(0, np.int64)  # noqa: E731
+        self.sidx, self.cell, self.last = cat(sidx), cat(cell), cat(last)
+        self.n_steps = np.asarray(lengths)[self.sidx]
+        self.stride = stride
+        self.log_max = np.log(max_horizon + 1.0)
+        self.random = random
+        self.rng = np.random.default_rng(seed)
+        if not random:
+            self.fixed = self._draw(np.arange(len(self.sidx)))
+
+    def _draw(self, idx):
+        if self.random:
+            offset = self.rng.integers(0, self.stride, len(idx))
+        else:
+            offset = np.full(len(idx), (self.stride - 1) // 2)
+        t = np.minimum(self.cell[idx] + offset, self.last[idx])
+        dt = np.floor(np.exp(self.rng.uniform(0.0, self.log_max, len(idx)))).astype(np.int64)
+        dt = np.clip(dt, 1, self.n_steps[idx] - 1 - t)  # the future stays inside the series
+        return t, dt
+
+    def __len__(self):
+        return len(self.sidx)
+
+    def __getitem__(self, i):
+        if self.random:
+            t, dt = self._draw(np.array([i]))
+            return int(self.sidx[i]), int(t[0]), int(dt[0])
+        return int(self.sidx[i]), int(self.fixed[0][i]), int(self.fixed[1][i])
+
+
+def pretrain_collate(series, *, context_length, patch_size):
+    """Batch (series, t, dt) triples into padded tensors."""
+
+    def collate(batch):
+        sidx, t, dt = (np.array(v) for v in zip(*batch, strict=True))
+        ctx, ctx_mask = gather_contexts(
+            series, sidx, t, context_length=context_length, patch_size=patch_size
+        )
+        fut, fut_mask = gather_futures(series, sidx, t, dt, patch_size=patch_size)
+        X = {
+            "context": torch.from_numpy(ctx),
+            "context_mask": torch.from_numpy(ctx_mask),
+            "target": torch.from_numpy(fut),
+            "target_mask": torch.from_numpy(fut_mask),
+            "dt": torch.from_numpy(dt.astype(np.float32)),
+        }
+        return X, torch.zeros(len(t))
+
+    return collate
+
+
+class EventRows(Dataset):
+    """Labelled rows: either precomputed embeddings or row ids for raw contexts."""
+
+    def __init__(self, labels, known, *, embeddings=None, rows=None):
+        self.labels = labels
+        self.known = known
+        self.embeddings = embeddings
+        self.rows = rows
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        x = self.embeddings[i] if self.embeddings is not None else int(self.rows[i])
+        return x, (self.labels[i], self.known[i])
+
+
+def event_collate(panel=None, *, context_length=None, patch_size=16):
+    """Batch labelled rows; raw rows are cut into contexts here."""
+    if panel is not None:
+        sidx_all, t_all = panel.rows()
+
+    def collate(batch):
+        xs, ys = zip(*batch, strict=True)
+        labels = torch.from_numpy(np.stack([y[0] for y in ys]))
+        known = torch.from_numpy(np.stack([y[1] for y in ys]))
+        if panel is None:
+            X = {"h": torch.from_numpy(np.stack(xs))}
+        else:
+            rows = np.array(xs)
+            ctx, mask = gather_contexts(
+                panel.series,
+                sidx_all[rows],
+                t_all[rows],
+                context_length=context_length,
+                patch_size=patch_size,
+            )
+            X = {"context": torch.from_numpy(ctx), "context_mask": torch.from_numpy(mask)}
+        return X, (labels, known)
+
+    return collate
+
+
+class HEPANet(NeuralNet):
+    """skorch net whose criterion returns (loss, parts); parts go to the history.
+
+    Only parameters with ``requires_grad`` reach the optimizer, which is how
+    frozen encoders stay frozen.
+    """
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true = to_tensor(y_true, device=self.device)
+        loss, parts = self.criterion_(y_pred, y_true)
+        prefix = "train_" if training else "valid_"
+        for name, value in parts.items():
+            self.history.record_batch(prefix + name, float(value.detach()))
+        return loss
+
+    def get_all_learnable_params(self):
+        for name, param in super().get_all_learnable_params():
+            if param.requires_grad:
+                yield name, param
+
+
+def fit_net(
+    build_module,
+    criterion,
+    train_ds,
+    valid_ds,
+    *,
+    collate,
+    lr,
+    weight_decay,
+    batch_size,
+    max_epochs,
+    patience,
+    device,
+    verbose,
+    seed,
+    part_names=(),
+):
+    """Train ``module`` with AdamW; early stopping on whole-series validation.
+
+    ``build_module`` is called under the seed, so initial weights, dropout
+    and SIGReg's random directions are reproducible. Returns the fitted skorch
+    net; its module holds the best validation weights when a validation set
+    is given.
+    """
+    callbacks = []
+    for name in part_names:
+        callbacks.append((f"train_{name}", PassthroughScoring(f"train_{name}", on_train=True)))
+        if valid_ds is not None:
+            callbacks.append((f"valid_{name}", PassthroughScoring(f"valid_{name}")))
+    if valid_ds is not None and patience:
+        callbacks.append(
+            ("early_stopping", EarlyStopping(monitor="valid_loss", patience=patience, load_best=True))
+        )
+    generator = torch.Generator().manual_seed(seed)
+    with seeded(seed, device):
+        module = build_module()
+    net = HEPANet(
+        module,
+        criterion=criterion,
+        optimizer=torch.optim.AdamW,
+        lr=lr,
+        optimizer__weight_decay=weight_decay,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        train_split=predefined_split(valid_ds) if valid_ds is not None else None,
+        iterator_train__shuffle=True,
+        iterator_train__generator=generator,
+        iterator_train__collate_fn=collate,
+        iterator_valid__collate_fn=collate,
+        callbacks=callbacks,
+        device=device,
+        verbose=verbose,
+    )
+    with seeded(seed, device):
+        net.fit(train_ds, y=None)
+    return net
+
+
+def iter_embeddings(encoder, panel, rows, *, context_length, patch_size, batch_size):
+    """Yield (positions in ``rows``, h_t tensor (b, D)) chunk by chunk."""
+    device = module_device(encoder)
+    for sel, sidx, t in row_chunks(panel, rows, batch_size, context_length):
+        ctx, mask = gather_contexts(
+            panel.series, sidx, t, context_length=context_length, patch_size=patch_size
+        )
+        yield sel, encoder(torch.from_numpy(ctx).to(device), torch.from_numpy(mask).to(device))
+
+
+@torch.inference_mode()
+def embed_rows(encoder, panel, rows, *, context_length, patch_size, batch_size=512):
+    """``h_t`` of the given rows as float32 (n, D), computed in chunks."""
+    encoder.eval()
+    out = np.empty((len(rows), encoder.d_model), dtype=np.float32)
+    chunks = iter_embeddings(
+        encoder,
+        panel,
+        rows,
+        context_length=context_length,
+        patch_size=patch_size,
+        batch_size=batch_size,
+    )
+    for sel, h in chunks:
+        out[sel] = h.float().cpu().numpy()
+    return out
+
+
+@torch.inference_mode()
+def surface_rows(module, *, panel=None, embeddings=None, context_length, patch_size, batch_size):
+    """Event CDF (n_rows, K) float32 from raw rows or from embeddings, in chunks.
+
+    Only one chunk of contexts and embeddings is alive at a time, so memory
+    beyond the output stays flat however long the stream is.
+    """
+    module.eval()
+    K = module.dts.numel()
+    if embeddings is not None:
+        device = module_device(module)
+        out = np.empty((len(embeddings), K), dtype=np.float32)
+        chunks = (
+            (slice(a, a + batch_size), torch.from_numpy(embeddings[a : a + batch_size]).to(device))
+            for a in range(0, len(embeddings), batch_size)
+        )
+    else:
+        out = np.empty((panel.n_rows, K), dtype=np.float32)
+        chunks = iter_embeddings(
+            module.encoder,
+            panel,
+            np.arange(panel.n_rows),
+            context_length=context_length,
+            patch_size=patch_size,
+            batch_size=batch_size,
+        )
+    for sel, h in chunks:
+        out[sel] = cdf_from_hazard_logits(module(h=h)).float().cpu().numpy()
+    return out

@@ -1,0 +1,229 @@
+"""The HEPA encoder: patches, instance normalisation, a small Transformer.
+
+One set of weights serves both roles of the paper (section 3.1):
+
+* context encoder: causal attention over the patches of ``x_{<=t}``; the
+  summary embedding ``h_t`` is the (final-norm) output of the last patch, the
+  one ending at ``t``;
+* target encoder: the same blocks run bidirectionally over the patches of the
+  future interval ``x_{(t, t+dt]}``, pooled by attention into ``h*``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+NORMALIZATIONS = ("instance", "instance_stats", "none")
+
+
+class SelfAttention(nn.Module):
+    """Multi-head attention; queries may be a suffix of the keys."""
+
+    def __init__(self, *, d_model: int, n_heads: int, dropout: float):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}.")
+        self.n_heads = n_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.dropout = dropout
+        self.resid_dropout = nn.Dropout(dropout)
+
+    def forward(self, x, attn_mask, n_query: int | None = None):
+        B, T, D = x.shape
+        H = self.n_heads
+        q, k, v = self.qkv(x).split(D, dim=-1)  # 3 x (B, T, D)
+        if n_query is not None:
+            # only the last n_query positions are needed downstream
+            q = q[:, -n_query:]  # (B, Tq, D)
+            attn_mask = attn_mask[:, :, -n_query:]  # (B, 1, Tq, T)
+        q = q.view(B, -1, H, D // H).transpose(1, 2)  # (B, H, Tq, D/H)
+        k = k.view(B, T, H, D // H).transpose(1, 2)  # (B, H, T, D/H)
+        v = v.view(B, T, H, D // H).transpose(1, 2)  # (B, H, T, D/H)
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+        )  # (B, H, Tq, D/H)
+        y = y.transpose(1, 2).reshape(B, -1, D)  # (B, Tq, D)
+        return self.resid_dropout(self.proj(y))
+
+
+class Block(nn.Module):
+    """Pre-norm Transformer block (attention, then a 4x GELU MLP)."""
+
+    def __init__(self, *, d_model: int, n_heads: int, dropout: float):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(d_model)
+        self.attn = SelfAttention(d_model=d_model, n_heads=n_heads, dropout=dropout)
+        self.ln_2 = nn.LayerNorm(d_model)
+        self.mlp = nn.Sequential(
+            nn.Linear(d_model, 4 * d_model),
+            nn.GELU(),
+            nn.Linear(4 * d_model, d_model),
+            nn.Dropout(dropout),
+        )
+
+    def forward(self, x, attn_mask, n_query: int | None = None):
+        x_q = x if n_query is None else x[:, -n_query:]  # (B, Tq, D)
+        x = x_q + self.attn(self.ln_1(x), attn_mask, n_query)  # (B, Tq, D)
+        return x + self.mlp(self.ln_2(x))  # (B, Tq, D)
+
+
+class AttentionPool(nn.Module):
+    """A learned query attends over the valid tokens (target encoder summary)."""
+
+    def __init__(self, *, d_model: int):
+        super().__init__()
+        self.query = nn.Parameter(torch.zeros(d_model))
+
+    def forward(self, x, token_mask):
+        scores = x @ self.query / math.sqrt(x.shape[-1])  # (B, T)
+        scores = scores.masked_fill(~token_mask, float("-inf"))
+        weights = scores.softmax(dim=-1)  # (B, T)
+        return (weights.unsqueeze(-1) * x).sum(dim=1)  # (B, D)
+
+
+def sinusoidal(positions, d_model: int):
+    """Sinusoidal encodings of (possibly negative) float positions."""
+    half = d_model // 2
+    freq = torch.exp(
+        -math.log(10000.0) * torch.arange(half, device=positions.device) / max(half, 1)
+    )  # (D/2,)
+    angle = positions.unsqueeze(-1).float() * freq  # (..., D/2)
+    enc = torch.cat([angle.sin(), angle.cos()], dim=-1)  # (..., 2*(D/2))
+    return F.pad(enc, (0, d_model - enc.shape[-1]))  # (..., D)
+
+
+class HEPAEncoder(nn.Module):
+    """Patch Transformer encoder shared by the context and target branches.
+
+    Parameters
+    ----------
+    n_channels : int
+        Sensors per step.
+    d_model, n_layers, n_heads, patch_size, dropout :
+        Paper defaults 256, 2, 4, 16, 0.1.
+    normalization : {"instance", "instance_stats", "none"}
+        "instance" (paper): each context is standardised per channel by its own
+        mean and std. "instance_stats": the same, plus one extra leading token
+        carrying the context's mean and log-std, so absolute levels survive.
+        "none": no per-context normalisation (inputs are already scaled).
+    """
+
+    def __init__(
+        self,
+        *,
+        n_channels: int,
+        d_model: int = 256,
+        n_layers: int = 2,
+        n_heads: int = 4,
+        patch_size: int = 16,
+        dropout: float = 0.1,
+        normalization: str = "instance",
+    ):
+        super().__init__()
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}.")
+        self.patch_size = patch_size
+        self.d_model = d_model
+        self.normalization = normalization
+        self.patch_embed = nn.Linear(patch_size * n_channels, d_model)
+        self.stats_embed = (
+            nn.Linear(2 * n_channels, d_model) if normalization == "instance_stats" else None
+        )
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(
+            [Block(d_model=d_model, n_heads=n_heads, dropout=dropout) for _ in range(n_layers)]
+        )
+        self.ln_f = nn.LayerNorm(d_model)
+        self.pool = AttentionPool(d_model=d_model)
+
+    def context_stats(self, x, step_mask):
+        """Per-channel mean and std over the valid steps of each context."""
+        m = step_mask.unsqueeze(-1).to(x.dtype)  # (B, W, 1)
+        n = m.sum(dim=1).clamp_min(1.0)  # (B, 1)
+        mean = (x * m).sum(dim=1) / n  # (B, C)
+        var = (((x - mean.unsqueeze(1)) * m) ** 2).sum(dim=1) / n  # (B, C)
+        return mean, (var + 1e-5).sqrt()  # (B, C), (B, C)
+
+    def _tokens(self, x, step_mask, stats):
+        """Normalise, patch and embed: (B, W, C) -> tokens (B, T, D), mask (B, T)."""
+        B, W, C = x.shape
+        P = self.patch_size
+        if self.normalization != "none":
+            mean, std = stats
+            x = (x - mean.unsqueeze(1)) / std.unsqueeze(1)  # (B, W, C)
+        x = x * step_mask.unsqueeze(-1)  # padded steps are exact zeros
+        patches = x.reshape(B, W // P, P * C)  # (B, T, P*C)
+        token_mask = step_mask.reshape(B, W // P, P).any(dim=-1)  # (B, T)
+        return self.patch_embed(patches), token_mask  # (B, T, D), (B, T)
+
+    def _run(self, tok, token_mask, *, causal: bool, summary_only: bool):
+        B, T, _ = tok.shape
+        allowed = token_mask[:, None, None, :]  # (B, 1, 1, T)
+        if causal:
+            tri = torch.ones(T, T, dtype=torch.bool, device=tok.device).tril()
+            allowed = allowed & tri  # (B, 1, T, T)
+        # a padded query with no allowed key would give NaN: let it see itself
+        eye = torch.eye(T, dtype=torch.bool, device=tok.device)
+        allowed = allowed | eye  # (B, 1, T, T)
+        x = self.drop(tok)
+        for i, block in enumerate(self.blocks):
+            last = summary_only and i == len(self.blocks) - 1
+            x = block(x, allowed, n_query=1 if last else None)
+        return self.ln_f(x)  # (B, T or 1, D)
+
+    def forward(self, x, step_mask, *, stats=None):
+        """Summary embedding ``h_t`` of each context.
+
+        Parameters
+        ----------
+        x : Tensor (B, W, C)
+            Contexts ending at ``t``, left-padded to a multiple of the patch size.
+        step_mask : BoolTensor (B, W)
+            True on real steps.
+        stats : tuple of Tensor, optional
+            Precomputed ``context_stats``.
+
+        Returns
+        -------
+        h : Tensor (B, D)
+        """
+        stats = self.context_stats(x, step_mask) if stats is None else stats
+        tok, token_mask = self._tokens(x, step_mask, stats)  # (B, T, D), (B, T)
+        # positions count from the oldest real patch of the context
+        n_pad = (~token_mask).sum(dim=1, keepdim=True)  # (B, 1)
+        pos = torch.arange(tok.shape[1], device=tok.device) - n_pad  # (B, T)
+        tok = tok + sinusoidal(pos, self.d_model)
+        if self.stats_embed is not None:
+            mean, std = stats
+            extra = self.stats_embed(torch.cat([mean, std.log()], dim=-1))  # (B, D)
+            # leading token: visible to every patch under the causal mask
+            tok = torch.cat([extra.unsqueeze(1), tok], dim=1)  # (B, 1+T, D)
+            token_mask = F.pad(token_mask, (1, 0), value=True)  # (B, 1+T)
+        return self._run(tok, token_mask, causal=True, summary_only=True)[:, -1]  # (B, D)
+
+    def encode_target(self, x, step_mask, *, stats):
+        """Target representation ``h*`` of future intervals (bidirectional + pool).
+
+        Parameters
+        ----------
+        x : Tensor (B, W, C)
+            Steps ``t+1 .. t+dt``, right-padded to a multiple of the patch size.
+        step_mask : BoolTensor (B, W)
+        stats : tuple of Tensor
+            The statistics of the matching contexts: the future is normalised by
+            the past, so a level shift after ``t`` stays visible.
+
+        Returns
+        -------
+        h_star : Tensor (B, D)
+        """
+        tok, token_mask = self._tokens(x, step_mask, stats)  # (B, T, D), (B, T)
+        pos = torch.arange(tok.shape[1], device=tok.device).expand(tok.shape[0], -1)  # (B, T)
+        tok = tok + sinusoidal(pos, self.d_model)
+        out = self._run(tok, token_mask, causal=False, summary_only=False)  # (B, T, D)
+        return self.pool(out, token_mask)  # (B, D)
