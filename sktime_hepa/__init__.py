@@ -1,3 +1,8 @@
 """sktime_hepa: HEPA event-probability surfaces as scikit-learn estimators."""
 
 __version__ = "0.1.0"
+
+from .event_predictor import HEPAEventPredictor
+from .pretrainer import HEPAEmbeddings, HEPAPretrainer
+
+__all__ = ["HEPAPretrainer", "HEPAEventPredictor", "HEPAEmbeddings", "__version__"]

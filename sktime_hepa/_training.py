@@ -17,7 +17,7 @@ from .nn.event_head import cdf_from_hazard_logits
 
 
 def resolve_device(device: str) -> str:
-    """"auto" -> "cuda" when available, else "cpu"."""
+    """ "auto" -> "cuda" when available, else "cpu"."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -231,7 +231,10 @@ def fit_net(
             callbacks.append((f"valid_{name}", PassthroughScoring(f"valid_{name}")))
     if valid_ds is not None and patience:
         callbacks.append(
-            ("early_stopping", EarlyStopping(monitor="valid_loss", patience=patience, load_best=True))
+            (
+                "early_stopping",
+                EarlyStopping(monitor="valid_loss", patience=patience, load_best=True),
+            )
         )
     generator = torch.Generator().manual_seed(seed)
     with seeded(seed, device):
@@ -254,7 +257,10 @@ def fit_net(
         verbose=verbose,
     )
     with seeded(seed, device):
-        net.fit(train_ds, y=None)
+        if max_epochs == 0:
+            net.initialize()  # "scratch" reuses the pretraining path with no epochs
+        else:
+            net.fit(train_ds, y=None)
     return net
 
 

@@ -73,9 +73,7 @@ def _check_frame_index(X: pd.DataFrame) -> np.ndarray:
     codes, uniques = pd.factorize(ids)
     n_runs = 1 + np.count_nonzero(codes[1:] != codes[:-1]) if len(codes) else 0
     if n_runs != len(uniques):
-        raise ValueError(
-            "rows of each series in X must be contiguous; sort X with X.sort_index()."
-        )
+        raise ValueError("rows of each series in X must be contiguous; sort X with X.sort_index().")
     _check_time_order(np.asarray(times), codes)
     return codes
 

@@ -184,9 +184,7 @@ class HEPAPretrainer(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         if self.d_model % self.n_heads:
-            raise ValueError(
-                f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}."
-            )
+            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}.")
         device = resolve_device(self.device)
         panel = as_panel(X, estimator=self, reset=True)
         if panel.lengths.max() < 2:
