@@ -516,6 +516,23 @@ def _step_problem(y, surface, groups):
     return labels[known, 0], surface[known, 0], segment_groups[known]
 
 
+def _predict_surface(estimator, X):
+    """``predict_surface`` of an estimator, or of the last step of a Pipeline.
+
+    A scikit-learn Pipeline only forwards the methods it knows, so the earlier
+    steps transform X and the final step is asked for the surface.
+    """
+    if hasattr(estimator, "predict_surface"):
+        return estimator.predict_surface(X)
+    steps = getattr(estimator, "steps", None)
+    if steps and hasattr(steps[-1][1], "predict_surface"):
+        return steps[-1][1].predict_surface(estimator[:-1].transform(X))
+    raise ValueError(
+        f"{type(estimator).__name__} has no predict_surface method; surface scorers need "
+        "an event predictor or a Pipeline ending in one."
+    )
+
+
 class SurfaceScorer:
     """Scorer ``scorer(estimator, X, y)`` for estimators with ``predict_surface``.
 
@@ -572,7 +589,7 @@ class SurfaceScorer:
     def __call__(self, estimator, X, y):
         """Score ``estimator.predict_surface(X)`` against ``y``."""
         y, groups = _as_survival_target(X, y)
-        return self._score(y, estimator.predict_surface(X), groups)
+        return self._score(y, _predict_surface(estimator, X), groups)
 
     def __repr__(self):
         name = getattr(self.metric, "__name__", repr(self.metric))
@@ -612,7 +629,7 @@ class _CombinedSurfaceScorer:
 
     def __call__(self, estimator, X, y):
         y, groups = _as_survival_target(X, y)
-        surface = estimator.predict_surface(X)
+        surface = _predict_surface(estimator, X)
         return {name: scorer._score(y, surface, groups) for name, scorer in self.scorers.items()}
 
     def __repr__(self):

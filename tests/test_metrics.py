@@ -383,3 +383,19 @@ def test_scorer_errors_and_repr():
     assert repr(scorer) == (
         "make_surface_scorer(time_to_event_rmse, greater_is_better=False, cap=125)"
     )
+
+
+def test_scorer_reaches_predict_surface_through_a_pipeline():
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    y = make_survival_target([True, True, False, True], [1.0, 3.0, 5.0, 2.0])
+    surface = np.array([[0.9, 0.95], [0.1, 0.2], [0.0, 0.05], [0.3, 0.9]])
+
+    class Final:
+        def predict_surface(self, X):
+            return surface[np.asarray(X)[:, 0].astype(int)]
+
+    pipe = Pipeline([("id", FunctionTransformer()), ("final", Final())])
+    X = np.arange(4.0).reshape(-1, 1)
+    assert h_auroc_scorer(pipe, X, y) == h_auroc_score(y, surface)
