@@ -319,5 +319,7 @@ def surface_rows(module, *, panel=None, embeddings=None, context_length, patch_s
             batch_size=batch_size,
         )
     for sel, h in chunks:
-        out[sel] = cdf_from_hazard_logits(module(h=h)).float().cpu().numpy()
+        # (rows, K, hidden) activations: small row blocks stay in cache
+        parts = [cdf_from_hazard_logits(module(h=part)) for part in h.split(32)]
+        out[sel] = torch.cat(parts).float().cpu().numpy()
     return out

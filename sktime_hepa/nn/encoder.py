@@ -33,19 +33,27 @@ class SelfAttention(nn.Module):
         self.dropout = dropout
         self.resid_dropout = nn.Dropout(dropout)
 
-    def forward(self, x, attn_mask, n_query: int | None = None):
+    def forward(self, x, attn_mask, *, is_causal: bool = False, n_query: int | None = None):
+        """x (B, T, D); attn_mask (B, 1, T, T) bool or None (then ``is_causal`` applies)."""
         B, T, D = x.shape
         H = self.n_heads
         q, k, v = self.qkv(x).split(D, dim=-1)  # 3 x (B, T, D)
         if n_query is not None:
-            # only the last n_query positions are needed downstream
+            # only the last n_query positions are needed downstream; the last
+            # position sees every key under a causal mask, so none is needed
             q = q[:, -n_query:]  # (B, Tq, D)
-            attn_mask = attn_mask[:, :, -n_query:]  # (B, 1, Tq, T)
+            attn_mask = None if attn_mask is None else attn_mask[:, :, -n_query:]  # (B,1,Tq,T)
+            is_causal = is_causal and n_query > 1
         q = q.view(B, -1, H, D // H).transpose(1, 2)  # (B, H, Tq, D/H)
         k = k.view(B, T, H, D // H).transpose(1, 2)  # (B, H, T, D/H)
         v = v.view(B, T, H, D // H).transpose(1, 2)  # (B, H, T, D/H)
         y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+            q,
+            k,
+            v,
+            attn_mask=attn_mask,
+            dropout_p=self.dropout if self.training else 0.0,
+            is_causal=is_causal and attn_mask is None,
         )  # (B, H, Tq, D/H)
         y = y.transpose(1, 2).reshape(B, -1, D)  # (B, Tq, D)
         return self.resid_dropout(self.proj(y))
@@ -66,9 +74,9 @@ class Block(nn.Module):
             nn.Dropout(dropout),
         )
 
-    def forward(self, x, attn_mask, n_query: int | None = None):
+    def forward(self, x, attn_mask, *, is_causal: bool = False, n_query: int | None = None):
         x_q = x if n_query is None else x[:, -n_query:]  # (B, Tq, D)
-        x = x_q + self.attn(self.ln_1(x), attn_mask, n_query)  # (B, Tq, D)
+        x = x_q + self.attn(self.ln_1(x), attn_mask, is_causal=is_causal, n_query=n_query)
         return x + self.mlp(self.ln_2(x))  # (B, Tq, D)
 
 
@@ -163,17 +171,20 @@ class HEPAEncoder(nn.Module):
 
     def _run(self, tok, token_mask, *, causal: bool, summary_only: bool):
         B, T, _ = tok.shape
-        allowed = token_mask[:, None, None, :]  # (B, 1, 1, T)
-        if causal:
-            tri = torch.ones(T, T, dtype=torch.bool, device=tok.device).tril()
-            allowed = allowed & tri  # (B, 1, T, T)
-        # a padded query with no allowed key would give NaN: let it see itself
-        eye = torch.eye(T, dtype=torch.bool, device=tok.device)
-        allowed = allowed | eye  # (B, 1, T, T)
+        if token_mask.all():
+            attn_mask = None  # no padding: the fused is_causal kernels apply
+        else:
+            attn_mask = token_mask[:, None, None, :]  # (B, 1, 1, T)
+            if causal:
+                tri = torch.ones(T, T, dtype=torch.bool, device=tok.device).tril()
+                attn_mask = attn_mask & tri  # (B, 1, T, T)
+            # a padded query with no allowed key would give NaN: let it see itself
+            eye = torch.eye(T, dtype=torch.bool, device=tok.device)
+            attn_mask = attn_mask | eye  # (B, 1, T, T)
         x = self.drop(tok)
         for i, block in enumerate(self.blocks):
             last = summary_only and i == len(self.blocks) - 1
-            x = block(x, allowed, n_query=1 if last else None)
+            x = block(x, attn_mask, is_causal=causal, n_query=1 if last else None)
         return self.ln_f(x)  # (B, T or 1, D)
 
     def forward(self, x, step_mask, *, stats=None):
