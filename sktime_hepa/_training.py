@@ -179,6 +179,17 @@ def event_collate(panel=None, *, context_length=None, patch_size=16):
     return collate
 
 
+def optimizer_kwargs(*, weight_decay: float) -> dict:
+    """AdamW settings shared by the nets and the speed benchmark."""
+    # fused AdamW: one kernel for all parameters instead of ~10 per tensor
+    return {"weight_decay": weight_decay, "fused": True}
+
+
+def make_optimizer(params, *, lr: float, weight_decay: float):
+    """The AdamW optimizer the nets use, for code that steps a module directly."""
+    return torch.optim.AdamW(params, lr=lr, **optimizer_kwargs(weight_decay=weight_decay))
+
+
 class HEPANet(NeuralNet):
     """skorch net whose criterion returns (loss, parts); parts go to the history.
 
@@ -244,7 +255,7 @@ def fit_net(
         criterion=criterion,
         optimizer=torch.optim.AdamW,
         lr=lr,
-        optimizer__weight_decay=weight_decay,
+        **{f"optimizer__{k}": v for k, v in optimizer_kwargs(weight_decay=weight_decay).items()},
         batch_size=batch_size,
         max_epochs=max_epochs,
         train_split=predefined_split(valid_ds) if valid_ds is not None else None,
