@@ -7,10 +7,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from ._training import (
@@ -28,7 +29,7 @@ from .nn.hepa import EventModule
 from .nn.losses import SurvivalBCELoss
 from .nn.predictor import HorizonPredictor
 from .panel import Panel, as_panel
-from .pretrainer import HEPAEmbeddings, HEPAPretrainer
+from .pretrainer import HEPAEmbeddings, HEPAPretrainer, _release_training_data
 from .targets import horizon_labels, is_survival_target, target_from_event_labels
 
 __all__ = ["HEPAEventPredictor"]
@@ -59,7 +60,10 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
         "predictor" (paper's pred-FT): encoder frozen, predictor + head trained.
         "probe": encoder and predictor frozen, only the head trained.
         "end_to_end": everything trained from the pretrained weights.
-        "scratch": everything trained from random weights, no pretraining.
+        "scratch": everything trained from random weights, no pretraining (a
+        frozen pretrainer then only lends its architecture and input scaling).
+        With embeddings as input only "predictor" applies: a new predictor and
+        head are trained on them.
     horizons : int, default=200
         K; the surface covers dt = 1..K (paper: 150 for C-MAPSS/TEP, 200 else).
     horizon : int or None, default=None
@@ -148,8 +152,12 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
         )
 
     def _rows(self, X, *, reset: bool):
-        """(Panel of scaled series, None) or (None, embeddings array)."""
-        if self._embeddings_in(X):
+        """(Panel of scaled series, None) or (None, embeddings array).
+
+        In ``fit`` the parameters and the type of X decide; afterwards the fit
+        does (an estimator fitted on embeddings takes embeddings).
+        """
+        if self._embeddings_in(X) if reset else self.pretrainer_ is None:
             H = validate_data(self, np.asarray(X), reset=reset, dtype=np.float32)
             return None, np.ascontiguousarray(H, dtype=np.float32)
         panel = as_panel(X, estimator=self, reset=reset)
@@ -180,8 +188,10 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
                 )
             if len(classes) > 2:
                 raise ValueError(
-                    f"y has {len(classes)} classes; HEPAEventPredictor predicts one event "
-                    "type: pass 0/1 per-step labels or a structured (event, time) target."
+                    "Only binary classification is supported. The type of the target is "
+                    f"{type_of_target(y, input_name='y')}: y has {len(classes)} classes, but "
+                    "HEPAEventPredictor predicts one event type; pass 0/1 per-step labels or "
+                    "a structured (event, time) target."
                 )
         if len(y) != n_rows:
             raise ValueError(f"y has {len(y)} rows but X has {n_rows}; they must match.")
@@ -191,14 +201,27 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
 
     def _fit_pretrainer(self, X, seed: int, device: str):
         pretrainer = self.pretrainer
-        if isinstance(pretrainer, FrozenEstimator):
-            check_is_fitted(pretrainer.estimator)
-            return pretrainer.estimator
-        pretrainer = HEPAPretrainer() if pretrainer is None else clone(pretrainer)
-        if not isinstance(pretrainer, HEPAPretrainer):
+        frozen = isinstance(pretrainer, FrozenEstimator)
+        inner = pretrainer.estimator if frozen else pretrainer
+        if inner is not None and not isinstance(inner, HEPAPretrainer):
             raise ValueError(
-                f"pretrainer must be a HEPAPretrainer, got {type(pretrainer).__name__}."
+                "pretrainer must be a HEPAPretrainer (or a FrozenEstimator of a fitted one), "
+                f"got {type(inner).__name__}."
             )
+        if frozen:
+            try:
+                check_is_fitted(inner)
+            except NotFittedError as exc:
+                raise NotFittedError(
+                    "pretrainer is a FrozenEstimator of an unfitted HEPAPretrainer; fit the "
+                    "HEPAPretrainer before freezing it, or pass it unfrozen to pretrain here."
+                ) from exc
+            if self.finetune != "scratch":
+                return inner
+            # "scratch" wants the architecture only, never the pretrained weights
+            pretrainer = clone(inner)
+        else:
+            pretrainer = HEPAPretrainer() if inner is None else clone(inner)
         if pretrainer.random_state is None:
             pretrainer.set_params(random_state=seed)
         if self.pretrainer is None:
@@ -207,6 +230,28 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             # same architecture and input scaling, no pretraining epochs
             pretrainer.set_params(max_epochs=0)
         return pretrainer.fit(X)
+
+    def _check_pretrainer_features(self):
+        """The (frozen) pretrainer must have been fitted on the sensors of X."""
+        pre = self.pretrainer_
+        if pre.n_features_in_ != self.n_features_in_:
+            raise ValueError(
+                f"X has {self.n_features_in_} features, but the pretrainer was fitted "
+                f"with {pre.n_features_in_} features."
+            )
+        ours = getattr(self, "feature_names_in_", None)
+        theirs = getattr(pre, "feature_names_in_", None)
+        if ours is not None and theirs is not None and not np.array_equal(ours, theirs):
+            raise ValueError(
+                "the feature names of X differ from those the pretrainer was fitted with: "
+                f"{list(ours)} vs {list(theirs)}."
+            )
+
+    def _horizon(self, n_horizons: int) -> int:
+        horizon = n_horizons if self.horizon is None else self.horizon
+        if horizon > n_horizons:
+            raise ValueError(f"horizon={horizon} is beyond horizons={n_horizons}.")
+        return horizon
 
     # -- fitting -------------------------------------------------------------------
     def fit(self, X, y):
@@ -225,20 +270,26 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         embeddings_in = self._embeddings_in(X)
-        if embeddings_in and self.finetune in ("end_to_end", "scratch"):
+        if embeddings_in and self.finetune != "predictor":
             raise ValueError(
-                f"finetune={self.finetune!r} needs raw series, but X holds embeddings "
-                "(pretrainer='passthrough' or an upstream HEPAPretrainer)."
+                f"finetune={self.finetune!r} needs raw series and a HEPAPretrainer, but X "
+                "holds embeddings (pretrainer='passthrough' or an upstream HEPAPretrainer); "
+                "with embeddings only finetune='predictor' applies (a new predictor and head "
+                "are trained on them)."
             )
-        horizon = self.horizons if self.horizon is None else self.horizon
-        if horizon > self.horizons:
-            raise ValueError(f"horizon={horizon} is beyond horizons={self.horizons}.")
+        self._horizon(self.horizons)
         device = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
         panel, H = self._rows(X, reset=True)
-        n_rows = len(H) if embeddings_in else panel.n_rows
-        y, self.classes_ = self._survival_target(y, n_rows, None if embeddings_in else panel.groups)
+        if embeddings_in:
+            # rows of an upstream transform know their series; bare arrays are one series
+            n_rows, groups = len(H), getattr(X, "groups", None)
+            if groups is None or len(groups) != n_rows:
+                groups = np.zeros(n_rows, dtype=np.int64)
+        else:
+            n_rows, groups = panel.n_rows, panel.groups
+        y, self.classes_ = self._survival_target(y, n_rows, groups)
         labels, known = horizon_labels(y, self.horizons)
         n_pos = int(labels[known].sum())
         n_neg = int(known.sum()) - n_pos
@@ -252,20 +303,13 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
         if embeddings_in:
             self.pretrainer_ = None
             encoder, context_length, patch_size = None, None, 1
-            predictor = HorizonPredictor(
-                d_model=H.shape[1],
-                hidden=HEPAPretrainer().predictor_hidden,
-                horizon_scale=self.horizons,
-            )
-            # rows are independent embeddings: hold out the last rows in time
-            panel_like = Panel(series=[H], offsets=np.array([0, len(H)]))
+            predictor = None  # a new one, built under the seed in build()
+            # whole series are held out for validation when their rows are known
+            starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+            panel_like = Panel(series=[], offsets=np.r_[starts, n_rows])
         else:
             self.pretrainer_ = self._fit_pretrainer(X, seed, device)
-            if self.pretrainer_.n_features_in_ != self.n_features_in_:
-                raise ValueError(
-                    f"X has {self.n_features_in_} features, but the pretrainer was fitted "
-                    f"with {self.pretrainer_.n_features_in_}."
-                )
+            self._check_pretrainer_features()
             jepa = self.pretrainer_.net_.module_
             encoder = copy.deepcopy(jepa.encoder).to(device)
             predictor = copy.deepcopy(jepa.predictor).to(device)
@@ -296,9 +340,16 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             return EventRows(labels[rows], known[rows], embeddings=H[rows])
 
         def build():
-            head = EventHead(d_model=predictor.fc_out.out_features)
+            pred = predictor
+            if pred is None:
+                pred = HorizonPredictor(
+                    d_model=H.shape[1],
+                    hidden=HEPAPretrainer().predictor_hidden,
+                    horizon_scale=self.horizons,
+                )
+            head = EventHead(d_model=pred.fc_out.out_features)
             module = EventModule(
-                encoder=encoder, predictor=predictor, head=head, n_horizons=self.horizons
+                encoder=encoder, predictor=pred, head=head, n_horizons=self.horizons
             )
             for name, p in module.named_parameters():
                 trainable = (
@@ -326,6 +377,7 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
             seed=seed,
         )
+        _release_training_data(self.net_)
         self.history_ = self.net_.history
         return self
 
@@ -359,12 +411,14 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """P(no event, event) within ``horizon`` steps, shape (n_rows, 2)."""
-        horizon = self.horizons if self.horizon is None else self.horizon
-        p = self.predict_surface(X)[:, horizon - 1].astype(np.float64)
+        surface = self.predict_surface(X)
+        horizon = self._horizon(surface.shape[1])
+        p = surface[:, horizon - 1].astype(np.float64)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X):
         """``classes_[1]`` where the event is more likely than not within ``horizon``."""
+        check_is_fitted(self)
         return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
 
     @property

@@ -33,11 +33,35 @@ class HEPAEmbeddings(np.ndarray):
     ``HEPAPretrainer.transform`` returns this ndarray subclass so that a
     downstream ``HEPAEventPredictor`` in a Pipeline knows its rows are
     embeddings, not a sensor series. It behaves as a numpy array everywhere.
+
+    Attributes
+    ----------
+    groups : ndarray of shape (n_rows,) or None
+        Series index of every row, set on the array that ``transform`` returns
+        (so that per-step event labels are not carried across series); None on
+        slices and other views, whose rows may no longer line up.
     """
+
+    def __array_finalize__(self, obj):
+        self.groups = None
 
 
 def _count(module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def _release_training_data(net):
+    """Drop what a fitted skorch net only needed while training.
+
+    The data loaders' collate functions are closures over the training series
+    and the train split holds the validation set: without them the fitted net
+    pickles, and a saved estimator carries no copy of its training data.
+    """
+    # plain attributes: skorch's set_params would try to re-initialise the net
+    net.iterator_train__collate_fn = None
+    net.iterator_valid__collate_fn = None
+    net.train_split = None
+    return net
 
 
 class HEPAPretrainer(TransformerMixin, BaseEstimator):
@@ -221,6 +245,7 @@ class HEPAPretrainer(TransformerMixin, BaseEstimator):
             seed=seed,
             part_names=("l1", "sigreg"),
         )
+        _release_training_data(self.net_)
         self.history_ = self.net_.history
         return self
 
@@ -268,7 +293,9 @@ class HEPAPretrainer(TransformerMixin, BaseEstimator):
             context_length=self.context_length,
             patch_size=self.patch_size,
         )
-        return H.view(HEPAEmbeddings)
+        H = H.view(HEPAEmbeddings)
+        H.groups = panel.groups
+        return H
 
     @property
     def n_parameters_(self) -> dict:
