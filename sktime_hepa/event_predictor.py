@@ -30,7 +30,12 @@ from .nn.losses import SurvivalBCELoss
 from .nn.predictor import HorizonPredictor
 from .panel import Panel, as_panel
 from .pretrainer import HEPAEmbeddings, HEPAPretrainer, _release_training_data
-from .targets import horizon_labels, is_survival_target, target_from_event_labels
+from .targets import (
+    horizon_labels,
+    is_survival_target,
+    make_survival_target,
+    target_from_event_labels,
+)
 
 __all__ = ["HEPAEventPredictor"]
 
@@ -171,10 +176,18 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        names = getattr(getattr(y, "dtype", None), "names", None)
+        if names is not None and not is_survival_target(y):
+            raise ValueError(
+                "a structured y must have fields 'event' and 'time' (see "
+                f"sktime_hepa.targets.make_survival_target), got fields {list(names)}."
+            )
         if is_survival_target(y):
             y = np.asarray(y)
             if y.ndim != 1:
                 raise ValueError(f"a structured y must be 1-D, got shape {y.shape}.")
+            # the same checks as make_survival_target: 0/1 events, finite times >= 0
+            y = make_survival_target(y["event"], y["time"])
             classes = np.array([0, 1])
         else:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
