@@ -70,6 +70,8 @@ def _check_frame_index(X: pd.DataFrame) -> np.ndarray:
         )
     ids = X.index.get_level_values(0)
     times = X.index.get_level_values(1)
+    if ids.hasnans:
+        raise ValueError("the series ids of X (first index level) contain missing values.")
     codes, uniques = pd.factorize(ids)
     n_runs = 1 + np.count_nonzero(codes[1:] != codes[:-1]) if len(codes) else 0
     if n_runs != len(uniques):
@@ -79,6 +81,8 @@ def _check_frame_index(X: pd.DataFrame) -> np.ndarray:
 
 
 def _check_time_order(times: np.ndarray, codes: np.ndarray | None = None) -> None:
+    if pd.isna(times).any():
+        raise ValueError("the time index of X contains missing values.")
     if len(times) < 2:
         return
     try:

@@ -122,6 +122,32 @@ def test_duplicate_time_stamps(kind, series):
         tiny_pretrainer().fit(X)
 
 
+def test_missing_or_non_numeric_index_values():
+    X = _frame((5, 5))
+    times = X.index.get_level_values(1).to_numpy(float)
+    times[2] = np.nan
+    with pytest.raises(ValueError, match="time index of X contains missing values"):
+        tiny_pretrainer().fit(X.set_axis([X.index.get_level_values(0), times]))
+    ids = X.index.get_level_values(0).to_numpy(float)
+    ids[7] = np.nan
+    with pytest.raises(ValueError, match="series ids of X .* missing values"):
+        tiny_pretrainer().fit(X.set_axis([ids, X.index.get_level_values(1)]))
+    with pytest.raises(ValueError, match="numeric or datetime-like"):
+        tiny_pretrainer().fit(X.set_axis([X.index.get_level_values(0), [*"abcdeabcde"]]))
+    single = pd.DataFrame(np.zeros((5, 2)), index=[*"abcde"])
+    with pytest.raises(ValueError, match="numeric or datetime-like"):
+        tiny_pretrainer().fit(single)
+
+
+def test_datetime_time_index_and_string_ids_are_accepted():
+    X = _frame((10, 10))
+    stamps = pd.date_range("2024-01-01", periods=10, freq="h")
+    X.index = pd.MultiIndex.from_product([["pump-a", "pump-b"], stamps])
+    assert tiny_pretrainer(max_epochs=1).fit(X).transform(X).shape == (20, 16)
+    single = X.loc["pump-a"]
+    assert tiny_pretrainer(max_epochs=1).fit(single).transform(single).shape == (10, 16)
+
+
 def test_non_contiguous_series_rows():
     X = _frame((6, 6, 6))
     order = np.r_[0:6, 12:15, 6:12, 15:18]  # unit 2 split around unit 1
