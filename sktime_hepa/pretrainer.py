@@ -227,6 +227,13 @@ class HEPAPretrainer(TransformerMixin, BaseEstimator):
         windows = dict(stride=self.stride, max_horizon=self.max_horizon)
         train_ds = PretrainWindows(panel.lengths, train, random=True, seed=seed, **windows)
         valid_ds = PretrainWindows(panel.lengths, valid, random=False, seed=seed + 1, **windows)
+        if not len(train_ds):
+            raise ValueError(
+                "the series left for training after holding out validation_fraction="
+                f"{self.validation_fraction} of them have no step after an observation time "
+                "(all are 1 step long); lower validation_fraction, or set it to 0 to train "
+                "on all series without early stopping."
+            )
         self.net_ = fit_net(
             lambda: self._build_module(panel.n_channels),
             JEPALoss(alpha=self.alpha, l1_reduction=self.l1_reduction),

@@ -282,6 +282,7 @@ def test_pipeline_predicts_from_embeddings(rtf_data):
     assert surface.shape == (len(X), K) and (np.diff(surface, axis=1) >= 0).all()
     np.testing.assert_array_equal(pipe.predict_proba(X)[:, 1], surface[:, K - 1])
     np.testing.assert_array_equal(pipe.predict(X), events.predict(H))
+    assert np.isfinite(h_auroc_scorer(pipe, X, y))
     # "passthrough" reads any array as embeddings, also a plain one
     plain = HEPAEventPredictor("passthrough", horizons=K, max_epochs=2, random_state=0)
     plain.set_params(device="cpu").fit(np.asarray(H), y)

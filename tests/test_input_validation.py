@@ -196,6 +196,19 @@ def test_X_too_short_to_pretrain():
         tiny_pretrainer().fit(np.zeros((5, 3, 1)))
 
 
+def test_validation_split_leaves_nothing_to_train_on():
+    X = _frame((1, 40))  # one of the two series is held out, depending on the seed
+    raised = 0
+    for seed in range(6):
+        try:
+            tiny_pretrainer(validation_fraction=0.5, max_epochs=1, random_state=seed).fit(X)
+        except ValueError as exc:  # the long series was held out
+            assert "lower validation_fraction" in str(exc)
+            raised += 1
+    assert 0 < raised < 6
+    tiny_pretrainer(validation_fraction=0, max_epochs=1).fit(X)
+
+
 # -- y -----------------------------------------------------------------------------
 
 
