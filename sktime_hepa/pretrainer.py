@@ -39,7 +39,7 @@ class HEPAEmbeddings(np.ndarray):
     groups : ndarray of shape (n_rows,) or None
         Series index of every row, set on the array that ``transform`` returns
         (so that per-step event labels are not carried across series); None on
-        slices and other views, whose rows may no longer line up.
+        slices, views and unpickled copies, whose rows may no longer line up.
     """
 
     def __array_finalize__(self, obj):
@@ -227,7 +227,7 @@ class HEPAPretrainer(TransformerMixin, BaseEstimator):
         windows = dict(stride=self.stride, max_horizon=self.max_horizon)
         train_ds = PretrainWindows(panel.lengths, train, random=True, seed=seed, **windows)
         valid_ds = PretrainWindows(panel.lengths, valid, random=False, seed=seed + 1, **windows)
-        if not len(train_ds):
+        if not len(train_ds) and self.max_epochs:
             raise ValueError(
                 "the series left for training after holding out validation_fraction="
                 f"{self.validation_fraction} of them have no step after an observation time "
