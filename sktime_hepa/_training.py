@@ -77,17 +77,17 @@ class PretrainWindows(Dataset):
     the validation loss is comparable across epochs.
     """
 
-    def __init__(self, lengths, segments, *, stride, max_horizon, random, seed):
-        sidx, cell, last = [], [], []
+    def __init__(self, segments, *, stride, max_horizon, random, seed):
+        sidx, cell, last, end = [], [], [], []
         for i, lo, hi in segments:
-            hi = min(hi, int(lengths[i]) - 1)  # the anchor needs a next step
-            starts = np.arange(lo, hi, stride)
+            # rows lo..hi-1; an anchor needs a next step inside the segment
+            starts = np.arange(lo, hi - 1, stride)
             sidx.append(np.full(len(starts), i))
             cell.append(starts)
-            last.append(np.full(len(starts), hi - 1))
+            last.append(np.full(len(starts), hi - 2))
+            end.append(np.full(len(starts), hi - 1))
         cat = lambda v: np.concatenate(v).astype(np.int64) if v else np.zeros(0, np.int64)  # noqa: E731
-        self.sidx, self.cell, self.last = cat(sidx), cat(cell), cat(last)
-        self.n_steps = np.asarray(lengths)[self.sidx]
+        self.sidx, self.cell, self.last, self.end = cat(sidx), cat(cell), cat(last), cat(end)
         self.stride = stride
         self.log_max = np.log(max_horizon + 1.0)
         self.random = random
@@ -102,7 +102,8 @@ class PretrainWindows(Dataset):
             offset = np.full(len(idx), (self.stride - 1) // 2)
         t = np.minimum(self.cell[idx] + offset, self.last[idx])
         dt = np.floor(np.exp(self.rng.uniform(0.0, self.log_max, len(idx)))).astype(np.int64)
-        dt = np.clip(dt, 1, self.n_steps[idx] - 1 - t)  # the future stays inside the series
+        # the future window stays inside the segment (a time split never leaks)
+        dt = np.clip(dt, 1, self.end[idx] - t)
         return t, dt
 
     def __len__(self):
@@ -271,7 +272,19 @@ def fit_net(
         if max_epochs == 0:
             net.initialize()  # "scratch" reuses the pretraining path with no epochs
         else:
+            if train_ds is None or not len(train_ds):
+                raise ValueError(
+                    "no training samples are left after holding out the validation split; "
+                    "pass more or longer series, or a smaller validation_fraction."
+                )
             net.fit(train_ds, y=None)
+    # The collate functions close over the training series and the train split
+    # holds the validation set: dropping them lets the fitted net pickle
+    # without a copy of its training data. Plain attributes, because skorch's
+    # set_params would re-initialise a fitted net.
+    net.iterator_train__collate_fn = None
+    net.iterator_valid__collate_fn = None
+    net.train_split = None
     return net
 
 

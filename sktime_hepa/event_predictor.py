@@ -29,7 +29,7 @@ from .nn.hepa import EventModule
 from .nn.losses import SurvivalBCELoss
 from .nn.predictor import HorizonPredictor
 from .panel import Panel, as_panel
-from .pretrainer import HEPAEmbeddings, HEPAPretrainer, _release_training_data
+from .pretrainer import HEPAEmbeddings, HEPAPretrainer
 from .targets import (
     horizon_labels,
     is_survival_target,
@@ -390,7 +390,6 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
             seed=seed,
         )
-        _release_training_data(self.net_)
         self.history_ = self.net_.history
         return self
 

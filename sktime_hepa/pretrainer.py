@@ -50,20 +50,6 @@ def _count(module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def _release_training_data(net):
-    """Drop what a fitted skorch net only needed while training.
-
-    The data loaders' collate functions are closures over the training series
-    and the train split holds the validation set: without them the fitted net
-    pickles, and a saved estimator carries no copy of its training data.
-    """
-    # plain attributes: skorch's set_params would try to re-initialise the net
-    net.iterator_train__collate_fn = None
-    net.iterator_valid__collate_fn = None
-    net.train_split = None
-    return net
-
-
 class HEPAPretrainer(TransformerMixin, BaseEstimator):
     """Pretrain a causal Transformer encoder with the HEPA JEPA objective.
 
@@ -225,8 +211,8 @@ class HEPAPretrainer(TransformerMixin, BaseEstimator):
 
         train, valid = split_segments(panel.lengths, self.validation_fraction, seed)
         windows = dict(stride=self.stride, max_horizon=self.max_horizon)
-        train_ds = PretrainWindows(panel.lengths, train, random=True, seed=seed, **windows)
-        valid_ds = PretrainWindows(panel.lengths, valid, random=False, seed=seed + 1, **windows)
+        train_ds = PretrainWindows(train, random=True, seed=seed, **windows)
+        valid_ds = PretrainWindows(valid, random=False, seed=seed + 1, **windows)
         if not len(train_ds) and self.max_epochs:
             raise ValueError(
                 "the series left for training after holding out validation_fraction="
@@ -252,7 +238,6 @@ class HEPAPretrainer(TransformerMixin, BaseEstimator):
             seed=seed,
             part_names=("l1", "sigreg"),
         )
-        _release_training_data(self.net_)
         self.history_ = self.net_.history
         return self
 
