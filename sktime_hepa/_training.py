@@ -344,6 +344,6 @@ def surface_rows(module, *, panel=None, embeddings=None, context_length, patch_s
         )
     for sel, h in chunks:
         # (rows, K, hidden) activations: small row blocks stay in cache
-        parts = [cdf_from_hazard_logits(module(h=part)) for part in h.split(32)]
+        parts = [cdf_from_hazard_logits(module(h=part)) for part in h.split(16)]
         out[sel] = torch.cat(parts).float().cpu().numpy()
     return out
