@@ -138,18 +138,40 @@ def pretrain_collate(series, *, context_length, patch_size):
 
 
 class EventRows(Dataset):
-    """Labelled rows: either precomputed embeddings or row ids for raw contexts."""
+    """Labelled rows: either precomputed embeddings or row ids for raw contexts.
 
-    def __init__(self, labels, known, *, embeddings=None, rows=None):
+    With ``stride > 1`` an epoch visits one random row per ``stride``
+    consecutive rows of each segment (``segment_lengths`` give the segments in
+    the order the rows are stored), like ``PretrainWindows``.
+    """
+
+    def __init__(
+        self, labels, known, *, embeddings=None, rows=None, segment_lengths=None, stride=1, seed=0
+    ):
         self.labels = labels
         self.known = known
         self.embeddings = embeddings
         self.rows = rows
+        self.stride = stride
+        if stride > 1:
+            seg_start = np.cumsum(np.r_[0, segment_lengths[:-1]])
+            self.cell = np.concatenate(
+                [
+                    a + np.arange(0, n, stride)
+                    for a, n in zip(seg_start, segment_lengths, strict=True)
+                ]
+            )
+            self.cell_len = np.concatenate(
+                [np.minimum(stride, n - np.arange(0, n, stride)) for n in segment_lengths]
+            )
+            self.rng = np.random.default_rng(seed)
 
     def __len__(self):
-        return len(self.labels)
+        return len(self.labels) if self.stride == 1 else len(self.cell)
 
     def __getitem__(self, i):
+        if self.stride > 1:
+            i = int(self.cell[i] + self.rng.integers(self.cell_len[i]))
         x = self.embeddings[i] if self.embeddings is not None else int(self.rows[i])
         return x, (self.labels[i], self.known[i])
 

@@ -468,3 +468,21 @@ def test_transform_returns_embeddings(rtf_data, fitted_pretrainer):
     assert np.isfinite(H).all()
     H2 = tiny_pretrainer().fit_transform(X)
     np.testing.assert_array_equal(H, H2)
+
+
+def test_stride_visits_one_row_per_cell(rtf_data, fitted_pretrainer):
+    """stride=s trains on ~1/s of the rows per epoch; validation keeps every row."""
+    X, y = rtf_data
+    full = tiny_predictor(FrozenEstimator(fitted_pretrainer), batch_size=1).fit(X, y)
+    strided = tiny_predictor(FrozenEstimator(fitted_pretrainer), batch_size=1, stride=4).fit(X, y)
+
+    def n_batches(est, training):
+        return sum(
+            b.get("train_loss") is not None if training else "valid_loss" in b
+            for b in est.history_[0]["batches"]
+        )
+
+    n_train = n_batches(full, True)
+    assert n_batches(strided, True) < n_train / 3
+    assert n_batches(strided, True) >= n_train / 4
+    assert n_batches(strided, False) == n_batches(full, False)
