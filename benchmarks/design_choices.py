@@ -30,7 +30,7 @@ import numpy as np
 from sktime_hepa import HEPAEventPredictor, HEPAPretrainer, __version__
 from sktime_hepa.baselines import AgeBaseline, RidgeBaseline
 from sktime_hepa.datasets import load_cmapss, make_run_to_failure
-from sktime_hepa.metrics import h_auroc_score
+from sktime_hepa.metrics import h_auroc_score, time_to_event_rmse
 
 RESULTS = Path(__file__).parent / "results" / "design_choices.jsonl"
 CONFIGS = ["sum/instance", "mean/instance", "sum/instance_stats", "sum/none"]
@@ -82,6 +82,9 @@ def run(data, config, seed, epochs, finetune_epochs, out):
     t0 = time.perf_counter()
     est.fit(X_tr, y_tr)
     t_ft = time.perf_counter() - t0
+    surface = est.predict_surface(X_te)
+    units = X_te.index.get_level_values(0)
+    last = np.r_[units[1:] != units[:-1], True]  # the last observed cycle of each unit
     record = {
         "data": data,
         "config": config,
@@ -89,6 +92,9 @@ def run(data, config, seed, epochs, finetune_epochs, out):
         "rows_scored": len(y_te),
         "pretrain_epochs_run": len(hist),
         "pretrain_max_epochs": epochs,
+        "pretrain_stride": pre.stride,
+        "finetune_max_epochs": finetune_epochs,
+        "patience": pre.patience,
         "finetune_epochs_run": len(est.history_),
         "pretrain_seconds": round(t_pre, 1),
         "finetune_seconds": round(t_ft, 1),
@@ -99,7 +105,8 @@ def run(data, config, seed, epochs, finetune_epochs, out):
         "sigreg_share_first": share(first),
         "sigreg_share_last": share(last),
         "valid_loss_best": float(np.min(hist[:, "valid_loss"])),
-        "h_auroc_hepa": h_auroc_score(y_te, est.predict_surface(X_te)),
+        "h_auroc_hepa": h_auroc_score(y_te, surface),
+        "rmse_last_cycle_cap125": time_to_event_rmse(y_te[last], surface[last], cap=125),
         "h_auroc_age": h_auroc_score(
             y_te, AgeBaseline(horizons=K).fit(X_tr, y_tr).predict_surface(X_te)
         ),
