@@ -410,13 +410,13 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
         return self
 
     # -- prediction ----------------------------------------------------------------
-    def predict_surface(self, X, *, batch_size=1024):
+    def predict_surface(self, X, *, batch_size=256):
         """Event CDF for every row.
 
         Parameters
         ----------
         X : same format and sensors as in ``fit``
-        batch_size : int, default=1024
+        batch_size : int, default=256
             Rows per chunk; memory beyond the output scales with it, not with X.
 
         Returns
