@@ -1,0 +1,119 @@
+"""Model selection with HEPA: grid search over a frozen pretrainer, and a Pipeline.
+
+Part 1 pretrains ONE encoder on the unlabeled training series, wraps it in
+``sklearn.frozen.FrozenEstimator`` and grid-searches the downstream settings of
+``HEPAEventPredictor`` on top of it: ``GridSearchCV`` clones the event
+predictor for every candidate and fold, but a FrozenEstimator is never refitted,
+so the (expensive) pretraining happens once.
+
+Part 2 shows the same model as a two-step ``Pipeline`` (``HEPAPretrainer`` ->
+``HEPAEventPredictor``) under ``cross_validate``. There the encoder is
+pretrained again inside every fold, which is the honest protocol when the
+pretraining data must not include the validation series.
+
+THE CROSS-VALIDATION TRAP. Always pass ``cv=GroupKFold(...)`` with
+``groups=series_ids(X)``, never an integer. HEPAEventPredictor is a classifier
+and its structured (event, time) y looks "multiclass" to scikit-learn
+(``type_of_target(y) == "multiclass"``), so ``cv=3`` silently becomes a
+``StratifiedKFold`` over the (event, time) pairs: rows of one series land in
+different folds, a validation row's neighbours (whose contexts overlap it almost
+entirely) sit in the training fold, and the score is inflated by leakage.
+Grouping by series keeps every series whole on one side of each split.
+
+    python examples/grid_search.py          # about a minute on 2 CPU cores
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import GridSearchCV, GroupKFold, GroupShuffleSplit, cross_validate
+from sklearn.pipeline import Pipeline
+
+from sktime_hepa import HEPAEventPredictor, HEPAPretrainer
+from sktime_hepa.datasets import make_run_to_failure
+from sktime_hepa.metrics import h_auroc_scorer
+from sktime_hepa.panel import series_ids
+
+SEED = 0
+K = 50  # horizons dt = 1..K
+# a small budget so the whole example runs in about a minute on a CPU
+PRETRAIN = dict(
+    d_model=32, n_heads=4, predictor_hidden=64, context_length=None, max_epochs=5, patience=3
+)
+FINETUNE = dict(horizons=K, max_epochs=5, patience=3)
+
+
+def main():
+    start = time.perf_counter()
+    X, y = make_run_to_failure(30, random_state=SEED)
+    units = series_ids(X)
+    # hold out whole units for a final test; model selection sees only the rest
+    train, test = next(
+        GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=SEED).split(X, groups=units)
+    )
+    X_train, y_train, X_test, y_test = X.iloc[train], y[train], X.iloc[test], y[test]
+    groups = series_ids(X_train)  # one id per row: the unit it belongs to
+    cv = GroupKFold(n_splits=3)  # NOT cv=3: see the trap in the module docstring
+    print(
+        f"data: {len(np.unique(groups))} training units ({len(X_train)} rows), "
+        f"{len(np.unique(units[test]))} test units ({len(X_test)} rows)"
+    )
+
+    # ---------------------------------------------------------------- part 1
+    # Pretraining needs no labels; it sees the training units only (never the
+    # test units). The CV folds below share this encoder, which is fine for an
+    # unlabeled, self-supervised step (pretrain it inside the folds, as in
+    # part 2, when even that is not acceptable).
+    t0 = time.perf_counter()
+    pretrainer = HEPAPretrainer(**PRETRAIN, device="auto", random_state=SEED).fit(X_train)
+    print(f"\npretrained once in {time.perf_counter() - t0:.0f} s")
+
+    search = GridSearchCV(
+        HEPAEventPredictor(
+            pretrainer=FrozenEstimator(pretrainer), **FINETUNE, device="auto", random_state=SEED
+        ),
+        param_grid={"lr": [1e-3, 3e-3], "finetune": ["predictor", "probe"]},
+        scoring=h_auroc_scorer,
+        cv=cv,
+    )
+    t0 = time.perf_counter()
+    search.fit(X_train, y_train, groups=groups)
+    print(f"grid search (4 candidates x 3 folds + refit) in {time.perf_counter() - t0:.0f} s")
+    table = pd.DataFrame(search.cv_results_)[
+        ["param_finetune", "param_lr", "mean_test_score", "std_test_score", "rank_test_score"]
+    ].sort_values("rank_test_score")
+    print(table.to_string(index=False, float_format="%.3f"))
+    print(f"best: {search.best_params_}, CV h-AUROC {search.best_score_:.3f}")
+    # the refitted best estimator reuses the same frozen encoder
+    print(f"held-out test h-AUROC: {h_auroc_scorer(search.best_estimator_, X_test, y_test):.3f}")
+
+    # ---------------------------------------------------------------- part 2
+    # The Pipeline form: HEPAPretrainer.transform feeds embeddings h_t to
+    # HEPAEventPredictor, which recognises them (no pretrainer argument needed)
+    # and trains a new predictor + event head on them (only finetune="predictor"
+    # applies to embeddings). The scorers reach predict_surface through the
+    # Pipeline's final step.
+    pipe = Pipeline(
+        [
+            ("encode", HEPAPretrainer(**PRETRAIN, device="auto", random_state=SEED)),
+            ("events", HEPAEventPredictor(**FINETUNE, device="auto", random_state=SEED)),
+        ]
+    )
+    t0 = time.perf_counter()
+    scores = cross_validate(
+        pipe, X_train, y_train, groups=groups, cv=cv, scoring={"h_auroc": h_auroc_scorer}
+    )
+    print(
+        f"\nPipeline, cross_validate with GroupKFold(3) in {time.perf_counter() - t0:.0f} s: "
+        f"h-AUROC per fold {np.round(scores['test_h_auroc'], 3).tolist()}, "
+        f"mean {scores['test_h_auroc'].mean():.3f}"
+    )
+    print(f"\ntotal {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
