@@ -53,7 +53,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-def run(data, config, seed, epochs, finetune_epochs, out):
+def run(data, config, seed, epochs, finetune_epochs, out, commit):
     reduction, normalization = config.split("/")
     X_tr, y_tr, X_te, y_te, K = load(data, seed)
     pre = HEPAPretrainer(
@@ -114,7 +114,7 @@ def run(data, config, seed, epochs, finetune_epochs, out):
             y_te, RidgeBaseline(horizons=K).fit(X_tr, y_tr).predict_surface(X_te)
         ),
         "version": __version__,
-        "commit": git_commit(),
+        "commit": commit,  # taken when the sweep started
     }
     print(json.dumps(record), flush=True)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -131,9 +131,10 @@ def main(argv=None):
     parser.add_argument("--finetune-epochs", type=int, default=20)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    commit = git_commit()
     for seed in args.seeds:
         for config in args.configs:
-            run(args.data, config, seed, args.epochs, args.finetune_epochs, args.out)
+            run(args.data, config, seed, args.epochs, args.finetune_epochs, args.out, commit)
 
 
 if __name__ == "__main__":
