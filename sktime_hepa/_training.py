@@ -17,7 +17,7 @@ from .nn.event_head import cdf_from_hazard_logits
 
 
 def resolve_device(device: str) -> str:
-    """ "auto" -> "cuda" when available, else "cpu"."""
+    """Map "auto" to "cuda" when available, else "cpu"; check explicit CUDA requests."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -33,7 +33,10 @@ def module_device(module: torch.nn.Module) -> torch.device:
 @contextlib.contextmanager
 def seeded(seed: int, device: str):
     """Seed torch inside, restoring the caller's global RNG state afterwards."""
-    devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
+    devices = []
+    if device.startswith("cuda"):
+        index = torch.device(device).index
+        devices = [torch.cuda.current_device() if index is None else index]
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
