@@ -56,11 +56,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from .panel import Panel, as_panel
-from .targets import horizon_labels, is_survival_target, target_from_event_labels
+from .targets import horizon_labels, validate_event_target
 
 __all__ = ["AgeBaseline", "RidgeBaseline"]
 
@@ -68,46 +67,6 @@ __all__ = ["AgeBaseline", "RidgeBaseline"]
 # ---------------------------------------------------------------------------
 # private helpers
 # ---------------------------------------------------------------------------
-
-
-def _survival_target(name: str, y, n_rows: int, groups):
-    """Structured target and ``classes_`` from a structured y or 1-D per-step labels.
-
-    Same rules and messages as ``HEPAEventPredictor``: a structured y is used as
-    is with classes ``[0, 1]``; 1-D labels must hold exactly two classes, the
-    larger being the event, and become targets per series (``groups``).
-    """
-    if y is None:
-        raise ValueError(f"{name} requires y to be passed, but the target y is None.")
-    if is_survival_target(y):
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"a structured y must be 1-D, got shape {y.shape}.")
-        classes = np.array([0, 1])
-    else:
-        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        classes = np.unique(y)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y has only one class ({classes[0]!r}); per-step event labels need "
-                "both event and non-event steps."
-            )
-        if len(classes) > 2:
-            raise ValueError(
-                f"Only binary classification is supported: y has {len(classes)} classes, "
-                f"and {name} predicts one event type; pass 0/1 per-step labels or a "
-                "structured (event, time) target."
-            )
-    if len(y) != n_rows:
-        raise ValueError(f"y has {len(y)} rows but X has {n_rows}; they must match.")
-    if not is_survival_target(y):
-        y = target_from_event_labels(y == classes[1], groups=groups)
-    time = np.asarray(y["time"], dtype=np.float64)
-    if not np.isfinite(time).all() or (time < 0).any():
-        raise ValueError("y['time'] must be finite and non-negative.")
-    return y, classes
 
 
 def _check_learnable(y, horizons: int) -> None:
@@ -225,7 +184,9 @@ class _HazardBaseline(ClassifierMixin, BaseEstimator):
         if horizon > self.horizons:
             raise ValueError(f"horizon={horizon} is beyond horizons={self.horizons}.")
         panel = as_panel(X, estimator=self, reset=True)
-        y, self.classes_ = _survival_target(type(self).__name__, y, panel.n_rows, panel.groups)
+        y, self.classes_ = validate_event_target(
+            y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
+        )
         _check_learnable(y, self.horizons)
         score = self._fit_score(panel, y)
         _fit_hazard(self, score, y)

@@ -11,8 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._training import (
     EventRows,
@@ -30,12 +29,7 @@ from .nn.losses import SurvivalBCELoss
 from .nn.predictor import HorizonPredictor
 from .panel import Panel, as_panel
 from .pretrainer import HEPAEmbeddings, HEPAPretrainer
-from .targets import (
-    horizon_labels,
-    is_survival_target,
-    make_survival_target,
-    target_from_event_labels,
-)
+from .targets import horizon_labels, validate_event_target
 
 __all__ = ["HEPAEventPredictor"]
 
@@ -179,48 +173,6 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             panel = self.pretrainer_._scale(panel)
         return panel, None
 
-    def _survival_target(self, y, n_rows: int, groups):
-        """Structured target and classes from structured or per-step labels."""
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        names = getattr(getattr(y, "dtype", None), "names", None)
-        if names is not None and not is_survival_target(y):
-            raise ValueError(
-                "a structured y must have fields 'event' and 'time' (see "
-                f"sktime_hepa.targets.make_survival_target), got fields {list(names)}."
-            )
-        if is_survival_target(y):
-            y = np.asarray(y)
-            if y.ndim != 1:
-                raise ValueError(f"a structured y must be 1-D, got shape {y.shape}.")
-            # the same checks as make_survival_target: 0/1 events, finite times >= 0
-            y = make_survival_target(y["event"], y["time"])
-            classes = np.array([0, 1])
-        else:
-            y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-            y = column_or_1d(y, warn=True)
-            check_classification_targets(y)
-            classes = np.unique(y)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"y has only one class ({classes[0]!r}); per-step event labels need "
-                    "both event and non-event steps."
-                )
-            if len(classes) > 2:
-                raise ValueError(
-                    "Only binary classification is supported. The type of the target is "
-                    f"{type_of_target(y, input_name='y')}: y has {len(classes)} classes, but "
-                    "HEPAEventPredictor predicts one event type; pass 0/1 per-step labels or "
-                    "a structured (event, time) target."
-                )
-        if len(y) != n_rows:
-            raise ValueError(f"y has {len(y)} rows but X has {n_rows}; they must match.")
-        if not is_survival_target(y):
-            y = target_from_event_labels(y == classes[1], groups=groups)
-        return y, classes
-
     def _fit_pretrainer(self, X, seed: int, device: str):
         pretrainer = self.pretrainer
         frozen = isinstance(pretrainer, FrozenEstimator)
@@ -311,7 +263,9 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
                 groups = np.zeros(n_rows, dtype=np.int64)
         else:
             n_rows, groups = panel.n_rows, panel.groups
-        y, self.classes_ = self._survival_target(y, n_rows, groups)
+        y, self.classes_ = validate_event_target(
+            y, n_rows=n_rows, groups=groups, estimator_name=type(self).__name__
+        )
         labels, known = horizon_labels(y, self.horizons)
         n_pos = int(labels[known].sum())
         n_neg = int(known.sum()) - n_pos

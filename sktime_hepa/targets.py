@@ -25,6 +25,7 @@ __all__ = [
     "target_from_event_labels",
     "target_from_rul",
     "horizon_labels",
+    "validate_event_target",
 ]
 
 SURVIVAL_DTYPE = np.dtype([("event", bool), ("time", np.float64)])
@@ -149,6 +150,71 @@ def target_from_rul(rul, event=True) -> np.ndarray:
     """
     rul = np.asarray(rul, dtype=np.float64)
     return make_survival_target(np.broadcast_to(np.asarray(event, dtype=bool), rul.shape), rul)
+
+
+def validate_event_target(y, *, n_rows: int, groups, estimator_name: str):
+    """An estimator's y as a survival target, with the classes it predicts.
+
+    A structured y (fields ``event`` and ``time``) is checked like
+    :func:`make_survival_target` and has classes ``[0, 1]``. Any other y must
+    hold exactly two classes of per-step labels, the larger one being the
+    event (sklearn's ``classes_[1]``); it is converted per series with
+    :func:`target_from_event_labels`.
+
+    Parameters
+    ----------
+    y : structured array, or array-like of binary labels, shape (n_rows,)
+    n_rows : int
+        Rows of the matching X.
+    groups : array-like of shape (n_rows,) or None
+        Series id of each row, for the label conversion.
+    estimator_name : str
+        Named in the error messages.
+
+    Returns
+    -------
+    y : ndarray of dtype ``SURVIVAL_DTYPE``, shape (n_rows,)
+    classes : ndarray of shape (2,)
+    """
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+    from sklearn.utils.validation import check_array, column_or_1d
+
+    if y is None:
+        raise ValueError(f"{estimator_name} requires y to be passed, but the target y is None.")
+    names = getattr(getattr(y, "dtype", None), "names", None)
+    if names is not None and not is_survival_target(y):
+        raise ValueError(
+            "a structured y must have fields 'event' and 'time' (see "
+            f"sktime_hepa.targets.make_survival_target), got fields {list(names)}."
+        )
+    if is_survival_target(y):
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"a structured y must be 1-D, got shape {y.shape}.")
+        y = make_survival_target(y["event"], y["time"])  # 0/1 events, finite times >= 0
+        classes = np.array([0, 1])
+    else:
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y has only one class ({classes[0]!r}); per-step event labels need "
+                "both event and non-event steps."
+            )
+        if len(classes) > 2:
+            raise ValueError(
+                "Only binary classification is supported. The type of the target is "
+                f"{type_of_target(y, input_name='y')}: y has {len(classes)} classes, but "
+                f"{estimator_name} predicts one event type; pass 0/1 per-step labels or "
+                "a structured (event, time) target."
+            )
+    if len(y) != n_rows:
+        raise ValueError(f"y has {len(y)} rows but X has {n_rows}; they must match.")
+    if not is_survival_target(y):
+        y = target_from_event_labels(y == classes[1], groups=groups)
+    return y, classes
 
 
 def horizon_labels(y, horizons) -> tuple[np.ndarray, np.ndarray]:
