@@ -139,22 +139,44 @@ def pretrain_fit_throughput(device, n_steps=8000):
 
 
 STREAM_CHILD = """
-import resource, sys, time, joblib, numpy as np
+import gc, os, sys, threading, time, joblib, numpy as np
 sys.path.insert(0, {root!r})
 from benchmarks.speed import synthetic_stream
+
+page = os.sysconf("SC_PAGE_SIZE")
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * page
+
 est = joblib.load({model!r})
 X, _ = synthetic_stream({n_steps})
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+gc.collect()
+before = rss()
+peak = [before]
+done = threading.Event()
+def sample():  # the process's resident memory, every 20 ms, during the call
+    while not done.is_set():
+        peak[0] = max(peak[0], rss())
+        time.sleep(0.02)
+sampler = threading.Thread(target=sample)
+sampler.start()
 t0 = time.perf_counter()
 S = est.predict_surface(X)
 seconds = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(seconds, base, peak, S.nbytes)
+done.set()
+sampler.join()
+peak[0] = max(peak[0], rss())
+print(seconds, before, peak[0], S.nbytes)
 """
 
 
 def stream_memory(est, n_steps):
-    """Peak RSS growth while scoring one stream, in a fresh process."""
+    """Peak resident-memory growth while scoring one stream, in a fresh process.
+
+    A thread samples the process's current RSS (``/proc/self/statm``) during
+    ``predict_surface``; the figure is that peak less the RSS just before the
+    call and less the output array.
+    """
     import joblib
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,13 +188,16 @@ def stream_memory(est, n_steps):
         out = subprocess.run(
             [sys.executable, "-c", code], check=True, capture_output=True, text=True
         ).stdout.split()
-    seconds, base, peak, nbytes = (float(v) for v in out[-4:])
+    seconds, before, peak, nbytes = (float(v) for v in out[-4:])
     return {
         "stream_steps": n_steps,
         "stream_seconds": round(seconds, 1),
         "stream_rows_per_s": round(n_steps / seconds, 1),
         "stream_output_gb": round(nbytes / 1e9, 3),
-        "stream_peak_beyond_output_gb": round((peak - base - nbytes) / 1e9, 3),
+        "stream_rss_before_gb": round(before / 1e9, 3),
+        "stream_rss_peak_gb": round(peak / 1e9, 3),
+        # growth of resident memory during predict_surface, less the output array
+        "stream_peak_beyond_output_gb": round((peak - before - nbytes) / 1e9, 3),
     }
 
 
@@ -191,24 +216,8 @@ def fd001_pretrain(device):
     }
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stream-steps", type=int, default=1_000_000)
-    parser.add_argument("--fd001", action="store_true", help="also time FD001 pretraining")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-
-    from sktime_hepa import __version__
-    from sktime_hepa._training import resolve_device
-
-    device = resolve_device(args.device)
-    record = {
-        "version": __version__,
-        "machine": platform.processor() or platform.machine(),
-        "threads": torch.get_num_threads(),
-        "device": device,
-    }
+def throughput(record, device):
+    """Matmul peak, pretraining step and fit throughput, predict_surface rows/s."""
     peak = matmul_gflops()
     record["matmul_gflops"] = round(peak, 1)
     print(f"fp32 matmul: {peak:.1f} GFLOP/s on {torch.get_num_threads()} threads", flush=True)
@@ -244,16 +253,42 @@ def main(argv=None):
         flush=True,
     )
 
-    if args.stream_steps:
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stream-steps", type=int, default=1_000_000)
+    parser.add_argument("--fd001", action="store_true", help="also time FD001 pretraining")
+    parser.add_argument(
+        "--only", choices=["stream", "fd001"], default=None, help="run just this measurement"
+    )
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    from sktime_hepa import __version__
+    from sktime_hepa._training import resolve_device
+
+    device = resolve_device(args.device)
+    record = {
+        "version": __version__,
+        "machine": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "device": device,
+    }
+    if args.only is None:
+        throughput(record, device)
+    if args.only in (None, "stream") and args.stream_steps:
+        est, _ = fitted_predictor(device)
         mem = stream_memory(est, args.stream_steps)
         record.update(mem)
         print(
             f"stream of {mem['stream_steps']:,} steps: {mem['stream_seconds']} s, "
-            f"output {mem['stream_output_gb']} GB, peak beyond output "
+            f"output {mem['stream_output_gb']} GB, RSS {mem['stream_rss_before_gb']} GB before, "
+            f"peak {mem['stream_rss_peak_gb']} GB; peak beyond output "
             f"{mem['stream_peak_beyond_output_gb']} GB",
             flush=True,
         )
-    if args.fd001:
+    if args.fd001 or args.only == "fd001":
         fd = fd001_pretrain(device)
         record.update(fd)
         print(
