@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, PassthroughScoring
 from skorch.helper import predefined_split
@@ -14,6 +16,20 @@ from torch.utils.data import Dataset
 
 from ._windows import gather_contexts, gather_futures, row_chunks
 from .nn.event_head import cdf_from_hazard_logits
+
+# Parameter constraints of the training settings both estimators share.
+TRAINING_CONSTRAINTS: dict = {
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_epochs": [Interval(Integral, 0, None, closed="left")],
+    "patience": [Interval(Integral, 0, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "stride": [Interval(Integral, 1, None, closed="left")],
+    "device": [str],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
 
 
 def resolve_device(device: str) -> str:
