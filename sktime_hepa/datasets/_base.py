@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
 __all__ = ["DATA_HOME_ENV", "get_data_home"]
 
 #: Environment variable naming the folder that holds the benchmark data (``cmapss/``, ...).
@@ -64,3 +68,126 @@ def _check_folder(folder: Path, dataset: str) -> None:
             f"{DATA_HOME_ENV} environment variable to a folder containing '{folder.name}/' "
             f"(default: ../shared/data relative to the working directory)."
         )
+
+
+# -- shared pieces of the event-stream loaders ---------------------------------------
+
+#: The two event definitions built from per-step labels.
+EVENTS = ("active", "onset")
+
+
+def chronological_split(n: int, fractions=(0.6, 0.2, 0.2)) -> tuple[slice, slice, slice]:
+    """Train / validation / test slices of ``n`` time-ordered steps, in that order.
+
+    Never random rows: neighbouring steps share their context, so a random split
+    would leak the test period into training.
+    """
+    fractions = np.asarray(fractions, dtype=np.float64)
+    if fractions.shape != (3,) or (fractions <= 0).any() or not np.isclose(fractions.sum(), 1):
+        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions}.")
+    a = int(round(fractions[0] * n))
+    b = int(round((fractions[0] + fractions[1]) * n))
+    return slice(0, a), slice(a, b), slice(b, n)
+
+
+def zscore_params(X_train: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Mean and standard deviation of each training column (constant columns: 1)."""
+    mean = X_train.mean()
+    std = X_train.std(ddof=0)
+    return mean, std.where(std > 0, 1.0)
+
+
+def stream_frame(values, *, series, time=None, columns, index_names=("series", "time")):
+    """A float64 frame with a ``(series, time)`` MultiIndex for one series."""
+    values = np.asarray(values, dtype=np.float64)
+    time = np.arange(len(values)) if time is None else np.asarray(time)
+    index = pd.MultiIndex.from_arrays(
+        [np.full(len(values), series, dtype=object), time], names=list(index_names)
+    )
+    return pd.DataFrame(values, index=index, columns=list(columns))
+
+
+def step_events(labels, groups, event: str) -> np.ndarray:
+    """Per-step event indicator from per-step (active) labels.
+
+    ``"active"``: the event at step s is "the labelled condition holds at s", so
+    ``P(event within dt)`` asks whether it holds at any step of ``(t, t + dt]``.
+    ``"onset"``: the event is the first step of each labelled segment (a segment
+    never spans two series), so rows inside a segment wait for the next onset.
+    """
+    labels = np.asarray(labels).astype(bool)
+    if event == "active":
+        return labels
+    if event != "onset":
+        raise ValueError(f"event must be one of {EVENTS}, got {event!r}.")
+    groups = np.asarray(groups)
+    new_series = np.r_[True, groups[1:] != groups[:-1]]
+    prev = np.r_[False, labels[:-1]] & ~new_series
+    return labels & ~prev
+
+
+def event_prevalence(y, horizons: int) -> dict:
+    """Share of known cells that are positive at dt = 1, K/2 and K (dataset docs)."""
+    from ..targets import horizon_labels
+
+    labels, known = horizon_labels(y, horizons)
+    out = {}
+    for dt in sorted({1, max(1, horizons // 2), horizons}):
+        k = known[:, dt - 1]
+        out[f"dt={dt}"] = float(labels[k, dt - 1].mean()) if k.any() else float("nan")
+    return out
+
+
+def event_bunch(
+    *,
+    name: str,
+    splits: dict,
+    event: str,
+    feature_names,
+    context_length: int,
+    horizons: int,
+    event_definition: str,
+    description: str,
+    **extra,
+):
+    """The Bunch every event-stream loader returns.
+
+    ``splits`` maps "train", "val", "test" to ``(X, active_labels)`` with X a
+    frame indexed ``(series, time)`` and ``active_labels`` the per-step 0/1
+    labels of its rows. Targets are built per split and per series with
+    :func:`~sktime_hepa.targets.target_from_event_labels`, so a row is censored
+    at the end of its split (labels of a later split never leak back).
+    """
+    from ..targets import target_from_event_labels
+
+    out = {}
+    prevalence = {}
+    for split, (X, labels) in splits.items():
+        groups = X.index.get_level_values(0).to_numpy()
+        labels = np.asarray(labels).astype(np.int8)
+        if len(labels) != len(X):
+            raise ValueError(f"{name} {split}: {len(labels)} labels for {len(X)} rows.")
+        events = step_events(labels, groups, event)
+        y = target_from_event_labels(events, groups=groups)
+        out[f"X_{split}"] = X
+        out[f"y_{split}"] = y
+        out[f"labels_{split}"] = labels
+        prevalence[split] = {
+            "rows": int(len(X)),
+            "series": int(pd.unique(groups).size),
+            "active_rate": float(labels.mean()) if len(labels) else float("nan"),
+            "events": int(events.sum()),
+            **event_prevalence(y, horizons),
+        }
+    return Bunch(
+        **out,
+        feature_names=list(feature_names),
+        context_length=int(context_length),
+        horizons=int(horizons),
+        event=event,
+        event_definition=event_definition,
+        prevalence=prevalence,
+        name=name,
+        description=description,
+        **extra,
+    )
