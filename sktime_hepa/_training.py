@@ -135,22 +135,20 @@ class PretrainWindows(Dataset):
         return int(self.sidx[i]), int(self.fixed[0][i]), int(self.fixed[1][i])
 
 
-def pretrain_collate(series, *, context_length, patch_size):
-    """Batch (series, t, dt) triples into padded tensors."""
+def pretrain_collate(series, *, context_length, patch_size, futures=True):
+    """Batch (series, t, dt) triples into padded tensors (contexts only without futures)."""
 
     def collate(batch):
         sidx, t, dt = (np.array(v) for v in zip(*batch, strict=True))
         ctx, ctx_mask = gather_contexts(
             series, sidx, t, context_length=context_length, patch_size=patch_size
         )
-        fut, fut_mask = gather_futures(series, sidx, t, dt, patch_size=patch_size)
-        X = {
-            "context": torch.from_numpy(ctx),
-            "context_mask": torch.from_numpy(ctx_mask),
-            "target": torch.from_numpy(fut),
-            "target_mask": torch.from_numpy(fut_mask),
-            "dt": torch.from_numpy(dt.astype(np.float32)),
-        }
+        X = {"context": torch.from_numpy(ctx), "context_mask": torch.from_numpy(ctx_mask)}
+        if futures:
+            fut, fut_mask = gather_futures(series, sidx, t, dt, patch_size=patch_size)
+            X["target"] = torch.from_numpy(fut)
+            X["target_mask"] = torch.from_numpy(fut_mask)
+            X["dt"] = torch.from_numpy(dt.astype(np.float32))
         return X, torch.zeros(len(t))
 
     return collate
@@ -327,6 +325,78 @@ def fit_net(
     net.iterator_valid__collate_fn = None
     net.train_split = None
     return net
+
+
+def labelled_segments(offsets, labelled, validation_fraction: float, seed: int):
+    """Train/validation segments over the labelled span of each series.
+
+    Rows without any known horizon (unlabelled rows, e.g. outside a label
+    budget, or censored at once) carry no loss; series without labelled rows
+    are left out, and within a series only the span from its first to its
+    last labelled row is split, so a validation set is never empty by bad luck.
+    """
+    spans = []
+    for i, (a, b) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
+        idx = np.flatnonzero(labelled[a:b])
+        if len(idx):
+            spans.append((i, int(idx[0]), int(idx[-1]) + 1))
+    lengths = np.array([hi - lo for _, lo, hi in spans], dtype=np.int64)
+    train, valid = split_segments(lengths, validation_fraction, seed)
+
+    def back(segments):
+        return [(spans[j][0], spans[j][1] + a, spans[j][1] + b) for j, a, b in segments if b > a]
+
+    return back(train), back(valid)
+
+
+def fit_event_net(
+    build_module,
+    *,
+    offsets,
+    labels,
+    known,
+    embeddings=None,
+    panel=None,
+    context_length=None,
+    patch_size=1,
+    pos_weight,
+    validation_fraction,
+    stride,
+    seed,
+    **train,
+):
+    """Train an ``EventModule`` on labelled rows with the survival BCE.
+
+    Rows arrive either as precomputed ``embeddings`` (frozen encoder) or as
+    row numbers into ``panel``, cut into contexts per batch (trained encoder).
+    ``train`` holds ``fit_net``'s optimisation settings.
+    """
+    from .nn.losses import SurvivalBCELoss
+
+    labelled = known.any(axis=1)
+    train_segs, valid_segs = labelled_segments(offsets, labelled, validation_fraction, seed)
+
+    def dataset(segments, stride):
+        rows = [offsets[i] + np.arange(a, b) for i, a, b in segments]
+        rows = [r[labelled[r]] for r in rows]
+        lengths = np.array([len(r) for r in rows if len(r)], dtype=np.int64)
+        if not lengths.sum():
+            return None
+        rows = np.concatenate(rows)
+        data = {"rows": rows} if embeddings is None else {"embeddings": embeddings[rows]}
+        return EventRows(
+            labels[rows], known[rows], segment_lengths=lengths, stride=stride, seed=seed, **data
+        )
+
+    return fit_net(
+        build_module,
+        SurvivalBCELoss(pos_weight=pos_weight),
+        dataset(train_segs, stride),
+        dataset(valid_segs, 1),
+        collate=event_collate(panel, context_length=context_length, patch_size=patch_size),
+        seed=seed,
+        **train,
+    )
 
 
 def iter_embeddings(encoder, panel, rows, *, context_length, patch_size, batch_size):

@@ -15,26 +15,23 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._training import (
     TRAINING_CONSTRAINTS,
-    EventRows,
     embed_rows,
-    event_collate,
-    fit_net,
+    fit_event_net,
     resolve_device,
-    segment_rows,
-    split_segments,
     surface_rows,
 )
+from .nn.dt_mlp_head import DtMLPHead
 from .nn.event_head import EventHead
 from .nn.hepa import EventModule
-from .nn.losses import SurvivalBCELoss
 from .nn.predictor import HorizonPredictor
-from .panel import Panel, as_panel
+from .panel import as_panel
 from .pretrainer import HEPAEmbeddings, HEPAPretrainer
 from .targets import horizon_labels, validate_event_target
 
 __all__ = ["HEPAEventPredictor"]
 
 FINETUNE_MODES = ("predictor", "probe", "end_to_end", "scratch")
+HEADS = ("predictor", "dt_mlp")
 
 
 class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
@@ -64,6 +61,12 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
         frozen pretrainer then only lends its architecture and input scaling).
         With embeddings as input only "predictor" applies: a new predictor and
         head are trained on them.
+    head : {"predictor", "dt_mlp"}, default="predictor"
+        "predictor": HEPA's horizon-conditioned predictor (pretrained weights
+        when there are some) and the 769-parameter event head, 198K trained
+        parameters. "dt_mlp": the baselines' dt-conditioned MLP of appendix C
+        (264K parameters at width 256), trained from scratch on ``h_t``; with
+        it "predictor" and "probe" both train just that head.
     horizons : int, default=200
         K; the surface covers dt = 1..K (paper: 150 for C-MAPSS/TEP, 200 else).
     horizon : int or None, default=None
@@ -107,6 +110,7 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             HasMethods(["fit", "transform"]),
         ],
         "finetune": [StrOptions(set(FINETUNE_MODES))],
+        "head": [StrOptions(set(HEADS))],
         "horizons": [Interval(Integral, 1, None, closed="left")],
         "horizon": [Interval(Integral, 1, None, closed="left"), None],
         **TRAINING_CONSTRAINTS,
@@ -117,6 +121,7 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
         pretrainer=None,
         *,
         finetune="predictor",
+        head="predictor",
         horizons=200,
         horizon=None,
         lr=1e-3,
@@ -132,6 +137,7 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
     ):
         self.pretrainer = pretrainer
         self.finetune = finetune
+        self.head = head
         self.horizons = horizons
         self.horizon = horizon
         self.lr = lr
@@ -274,7 +280,7 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             predictor = None  # a new one, built under the seed in build()
             # whole series are held out for validation when their rows are known
             starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-            panel_like = Panel(series=[], offsets=np.r_[starts, n_rows])
+            offsets = np.r_[starts, n_rows]
         else:
             self.pretrainer_ = self._fit_pretrainer(X, seed, device)
             self._check_pretrainer_features()
@@ -284,45 +290,37 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             context_length = self.pretrainer_.context_length
             patch_size = self.pretrainer_.patch_size
             panel = self.pretrainer_._scale(panel)
-            panel_like = panel
+            offsets = panel.offsets
+        if self.head == "dt_mlp":
+            predictor = None
 
-        train, valid = split_segments(panel_like.lengths, self.validation_fraction, seed)
-        rows_train, rows_valid = segment_rows(panel_like, train), segment_rows(panel_like, valid)
         # frozen encoder: embed once, then train on h (dropout off, as at inference)
         frozen = self.finetune in ("predictor", "probe")
         if encoder is not None and frozen:
-            H = embed_rows(
+            rows = np.flatnonzero(known.any(axis=1))  # unlabelled rows are never used
+            H = np.zeros((n_rows, encoder.d_model), dtype=np.float32)
+            H[rows] = embed_rows(
                 encoder.to(device),
                 panel,
-                np.arange(n_rows),
+                rows,
                 context_length=context_length,
                 patch_size=patch_size,
             )
         raw = encoder is not None and not frozen
 
-        def dataset(rows, segments, stride):
-            if not len(rows):
-                return None
-            data = {"rows": rows} if raw else {"embeddings": H[rows]}
-            lengths = np.array([b - a for _, a, b in segments])
-            return EventRows(
-                labels[rows],
-                known[rows],
-                segment_lengths=lengths,
-                stride=stride,
-                seed=seed,
-                **data,
-            )
-
         def build():
-            pred = predictor
-            if pred is None:
-                pred = HorizonPredictor(
-                    d_model=H.shape[1],
-                    hidden=HEPAPretrainer().predictor_hidden,
-                    horizon_scale=self.horizons,
-                )
-            head = EventHead(d_model=pred.fc_out.out_features)
+            d_model = H.shape[1] if encoder is None or frozen else encoder.d_model
+            if self.head == "dt_mlp":
+                pred, head = None, DtMLPHead(d_input=d_model, n_embeddings=max(256, self.horizons))
+            else:
+                pred = predictor
+                if pred is None:
+                    pred = HorizonPredictor(
+                        d_model=d_model,
+                        hidden=HEPAPretrainer().predictor_hidden,
+                        horizon_scale=self.horizons,
+                    )
+                head = EventHead(d_model=pred.fc_out.out_features)
             module = EventModule(
                 encoder=encoder, predictor=pred, head=head, n_horizons=self.horizons
             )
@@ -335,14 +333,19 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
                 p.requires_grad_(trainable)
             return module
 
-        self.net_ = fit_net(
+        self.net_ = fit_event_net(
             build,
-            SurvivalBCELoss(pos_weight=self.pos_weight_),
-            dataset(rows_train, train, self.stride),
-            dataset(rows_valid, valid, 1),
-            collate=event_collate(
-                panel if raw else None, context_length=context_length, patch_size=patch_size
-            ),
+            offsets=offsets,
+            labels=labels,
+            known=known,
+            embeddings=None if raw else H,
+            panel=panel if raw else None,
+            context_length=context_length,
+            patch_size=patch_size,
+            pos_weight=self.pos_weight_,
+            validation_fraction=self.validation_fraction,
+            stride=self.stride,
+            seed=seed,
             lr=self.lr,
             weight_decay=self.weight_decay,
             batch_size=self.batch_size,
@@ -350,7 +353,6 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             patience=self.patience,
             device=device,
             verbose=self.verbose,
-            seed=seed,
         )
         self.history_ = self.net_.history
         return self

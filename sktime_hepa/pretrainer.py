@@ -51,7 +51,154 @@ def _count(module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-class HEPAPretrainer(TransformerMixin, BaseEstimator):
+class _EncoderTransformer(TransformerMixin, BaseEstimator):
+    """Shared scaling and ``transform`` of every encoder estimator.
+
+    A fitted subclass holds ``net_`` whose ``module_.encoder`` maps
+    ``(context, context_mask)`` to ``(B, d_model)``, the per-channel z-score
+    ``mean_``/``scale_``, ``context_length`` and ``patch_size`` (contexts are
+    left-padded to a multiple of it).
+    """
+
+    def _fit_scaling(self, panel: Panel) -> Panel:
+        values = np.concatenate(panel.series)
+        self.mean_ = values.mean(axis=0).astype(np.float32)
+        self.scale_ = values.std(axis=0).astype(np.float32)
+        self.scale_[self.scale_ < 1e-8] = 1.0  # constant sensors stay finite
+        return self._scale(panel)
+
+    def _scale(self, panel: Panel) -> Panel:
+        series = [(s - self.mean_) / self.scale_ for s in panel.series]
+        return Panel(series=series, offsets=panel.offsets)
+
+    # -- using the fitted encoder -------------------------------------------------
+    def _panel(self, X) -> Panel:
+        """Validate X against the fit and apply the fitted scaling."""
+        check_is_fitted(self)
+        return self._scale(as_panel(X, estimator=self, reset=False))
+
+    def transform(self, X):
+        """Summary embedding ``h_t`` of every row.
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``, with the same sensors
+
+        Returns
+        -------
+        H : HEPAEmbeddings (an ndarray subclass) of float32, shape (n_rows, d_model)
+        """
+        panel = self._panel(X)
+        H = embed_rows(
+            self.net_.module_.encoder,
+            panel,
+            np.arange(panel.n_rows),
+            context_length=self.context_length,
+            patch_size=self.patch_size,
+        )
+        H = H.view(HEPAEmbeddings)
+        H.groups = panel.groups
+        return H
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``<method>0 .. <method>{width-1}`` of the embedding columns (e.g. hepa0)."""
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower().replace("pretrainer", "").replace("encoder", "")
+        width = self.net_.module_.encoder.d_model
+        return np.asarray([f"{prefix}{i}" for i in range(width)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        return tags
+
+
+class _EncoderPretrainer(_EncoderTransformer):
+    """Shared fit of the self-supervised patch-encoder pretrainers.
+
+    Subclasses define ``__init__`` (sklearn reads parameters from its
+    signature), ``_build_module(n_channels)`` returning a module with an
+    ``encoder`` attribute, ``_criterion()``, ``_part_names`` and
+    ``_max_horizon`` (largest future window a sample needs; 1 when none).
+    """
+
+    _part_names: tuple = ()
+
+    def fit(self, X, y=None):
+        """Pretrain on unlabeled series.
+
+        Parameters
+        ----------
+        X : DataFrame with a (series, time) MultiIndex, 2-D array (one series)
+            or 3-D array (n_series, n_channels, n_timepoints)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}.")
+        device = resolve_device(self.device)
+        panel = as_panel(X, estimator=self, reset=True)
+        if panel.lengths.max() < 2:
+            raise ValueError(
+                f"X has {panel.n_rows} sample(s) and no series with 2 or more steps: "
+                "pretraining needs at least one step after an observation time."
+            )
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        panel = self._fit_scaling(panel)
+
+        train, valid = split_segments(panel.lengths, self.validation_fraction, seed)
+        windows = dict(stride=self.stride, max_horizon=self._max_horizon)
+        train_ds = PretrainWindows(train, random=True, seed=seed, **windows)
+        valid_ds = PretrainWindows(valid, random=False, seed=seed + 1, **windows)
+        if not len(train_ds) and self.max_epochs:
+            raise ValueError(
+                "the series left for training after holding out validation_fraction="
+                f"{self.validation_fraction} of them have no step after an observation time "
+                "(all are 1 step long); lower validation_fraction, or set it to 0 to train "
+                "on all series without early stopping."
+            )
+        self.net_ = fit_net(
+            lambda: self._build_module(panel.n_channels),
+            self._criterion(),
+            train_ds,
+            valid_ds if len(valid_ds) else None,
+            collate=pretrain_collate(
+                panel.series,
+                context_length=self.context_length,
+                patch_size=self.patch_size,
+                futures=self._max_horizon > 1,
+            ),
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            device=device,
+            verbose=self.verbose,
+            seed=seed,
+            part_names=self._part_names,
+        )
+        self.history_ = self.net_.history
+        return self
+
+    def _encoder(self, n_channels: int) -> HEPAEncoder:
+        return HEPAEncoder(
+            n_channels=n_channels,
+            d_model=self.d_model,
+            n_layers=self.n_layers,
+            n_heads=self.n_heads,
+            patch_size=self.patch_size,
+            dropout=self.dropout,
+            normalization=self.normalization,
+        )
+
+
+class HEPAPretrainer(_EncoderPretrainer):
     """Pretrain a causal Transformer encoder with the HEPA JEPA objective.
 
     ``fit(X)`` needs no labels: a horizon-conditioned predictor learns to
@@ -170,116 +317,20 @@ class HEPAPretrainer(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- fitting ---------------------------------------------------------------
-    def fit(self, X, y=None):
-        """Pretrain on unlabeled series.
+    _part_names = ("l1", "sigreg")
 
-        Parameters
-        ----------
-        X : DataFrame with a (series, time) MultiIndex, 2-D array (one series)
-            or 3-D array (n_series, n_channels, n_timepoints)
-        y : ignored
+    @property
+    def _max_horizon(self) -> int:
+        return self.max_horizon
 
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        if self.d_model % self.n_heads:
-            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}.")
-        device = resolve_device(self.device)
-        panel = as_panel(X, estimator=self, reset=True)
-        if panel.lengths.max() < 2:
-            raise ValueError(
-                f"X has {panel.n_rows} sample(s) and no series with 2 or more steps: "
-                "pretraining needs at least one step after an observation time."
-            )
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        values = np.concatenate(panel.series)
-        self.mean_ = values.mean(axis=0).astype(np.float32)
-        self.scale_ = values.std(axis=0).astype(np.float32)
-        self.scale_[self.scale_ < 1e-8] = 1.0  # constant sensors stay finite
-        panel = self._scale(panel)
-
-        train, valid = split_segments(panel.lengths, self.validation_fraction, seed)
-        windows = dict(stride=self.stride, max_horizon=self.max_horizon)
-        train_ds = PretrainWindows(train, random=True, seed=seed, **windows)
-        valid_ds = PretrainWindows(valid, random=False, seed=seed + 1, **windows)
-        if not len(train_ds) and self.max_epochs:
-            raise ValueError(
-                "the series left for training after holding out validation_fraction="
-                f"{self.validation_fraction} of them have no step after an observation time "
-                "(all are 1 step long); lower validation_fraction, or set it to 0 to train "
-                "on all series without early stopping."
-            )
-        self.net_ = fit_net(
-            lambda: self._build_module(panel.n_channels),
-            JEPALoss(alpha=self.alpha, l1_reduction=self.l1_reduction),
-            train_ds,
-            valid_ds if len(valid_ds) else None,
-            collate=pretrain_collate(
-                panel.series, context_length=self.context_length, patch_size=self.patch_size
-            ),
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
-            device=device,
-            verbose=self.verbose,
-            seed=seed,
-            part_names=("l1", "sigreg"),
-        )
-        self.history_ = self.net_.history
-        return self
+    def _criterion(self):
+        return JEPALoss(alpha=self.alpha, l1_reduction=self.l1_reduction)
 
     def _build_module(self, n_channels: int) -> JEPAModule:
-        encoder = HEPAEncoder(
-            n_channels=n_channels,
-            d_model=self.d_model,
-            n_layers=self.n_layers,
-            n_heads=self.n_heads,
-            patch_size=self.patch_size,
-            dropout=self.dropout,
-            normalization=self.normalization,
-        )
         predictor = HorizonPredictor(
             d_model=self.d_model, hidden=self.predictor_hidden, horizon_scale=self.max_horizon
         )
-        return JEPAModule(encoder=encoder, predictor=predictor)
-
-    def _scale(self, panel: Panel) -> Panel:
-        series = [(s - self.mean_) / self.scale_ for s in panel.series]
-        return Panel(series=series, offsets=panel.offsets)
-
-    # -- using the fitted encoder -------------------------------------------------
-    def _panel(self, X) -> Panel:
-        """Validate X against the fit and apply the fitted scaling."""
-        check_is_fitted(self)
-        return self._scale(as_panel(X, estimator=self, reset=False))
-
-    def transform(self, X):
-        """Summary embedding ``h_t`` of every row.
-
-        Parameters
-        ----------
-        X : same formats as in ``fit``, with the same sensors
-
-        Returns
-        -------
-        H : HEPAEmbeddings (an ndarray subclass) of float32, shape (n_rows, d_model)
-        """
-        panel = self._panel(X)
-        H = embed_rows(
-            self.net_.module_.encoder,
-            panel,
-            np.arange(panel.n_rows),
-            context_length=self.context_length,
-            patch_size=self.patch_size,
-        )
-        H = H.view(HEPAEmbeddings)
-        H.groups = panel.groups
-        return H
+        return JEPAModule(encoder=self._encoder(n_channels), predictor=predictor)
 
     @property
     def n_parameters_(self) -> dict:
@@ -287,14 +338,3 @@ class HEPAPretrainer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         module = self.net_.module_
         return {"encoder": _count(module.encoder), "predictor": _count(module.predictor)}
-
-    def get_feature_names_out(self, input_features=None):
-        """Names ``hepa0 .. hepa{d_model-1}`` of the embedding columns."""
-        check_is_fitted(self)
-        return np.asarray([f"hepa{i}" for i in range(self.d_model)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        tags.non_deterministic = False
-        return tags

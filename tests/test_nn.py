@@ -53,7 +53,7 @@ def test_summary_only_matches_full_last_layer():
     mask = torch.ones(2, 20, dtype=torch.bool)
     mask[0, :7] = False  # a partial first patch and a padded one
     stats = enc.context_stats(x, mask)
-    tok, tok_mask = enc._tokens(x, mask, stats)
+    tok, tok_mask, _ = enc._tokens(x, mask, stats)
     fast = enc._run(tok, tok_mask, causal=True, summary_only=True)[:, -1]
     full = enc._run(tok, tok_mask, causal=True, summary_only=False)[:, -1]
     assert torch.allclose(fast, full, atol=1e-5)

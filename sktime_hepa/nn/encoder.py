@@ -105,6 +105,15 @@ def sinusoidal(positions, d_model: int):
     return F.pad(enc, (0, d_model - enc.shape[-1]))  # (..., D)
 
 
+def context_stats(x, step_mask):
+    """Per-channel mean and std over the valid steps: x (B, W, C) -> 2 x (B, C)."""
+    m = step_mask.unsqueeze(-1).to(x.dtype)  # (B, W, 1)
+    n = m.sum(dim=1).clamp_min(1.0)  # (B, 1)
+    mean = (x * m).sum(dim=1) / n  # (B, C)
+    var = (((x - mean.unsqueeze(1)) * m) ** 2).sum(dim=1) / n  # (B, C)
+    return mean, (var + 1e-5).sqrt()  # (B, C), (B, C)
+
+
 class HEPAEncoder(nn.Module):
     """Patch Transformer encoder shared by the context and target branches.
 
@@ -151,14 +160,13 @@ class HEPAEncoder(nn.Module):
 
     def context_stats(self, x, step_mask):
         """Per-channel mean and std over the valid steps of each context."""
-        m = step_mask.unsqueeze(-1).to(x.dtype)  # (B, W, 1)
-        n = m.sum(dim=1).clamp_min(1.0)  # (B, 1)
-        mean = (x * m).sum(dim=1) / n  # (B, C)
-        var = (((x - mean.unsqueeze(1)) * m) ** 2).sum(dim=1) / n  # (B, C)
-        return mean, (var + 1e-5).sqrt()  # (B, C), (B, C)
+        return context_stats(x, step_mask)
 
     def _tokens(self, x, step_mask, stats):
-        """Normalise, patch and embed: (B, W, C) -> tokens (B, T, D), mask (B, T)."""
+        """Normalise, patch and embed.
+
+        (B, W, C) -> tokens (B, T, D), token mask (B, T), normalised patches (B, T, P*C).
+        """
         B, W, C = x.shape
         P = self.patch_size
         if self.normalization != "none":
@@ -167,7 +175,7 @@ class HEPAEncoder(nn.Module):
         x = x * step_mask.unsqueeze(-1)  # padded steps are exact zeros
         patches = x.reshape(B, W // P, P * C)  # (B, T, P*C)
         token_mask = step_mask.reshape(B, W // P, P).any(dim=-1)  # (B, T)
-        return self.patch_embed(patches), token_mask  # (B, T, D), (B, T)
+        return self.patch_embed(patches), token_mask, patches
 
     def _run(self, tok, token_mask, *, causal: bool, summary_only: bool):
         B, T, _ = tok.shape
@@ -187,6 +195,27 @@ class HEPAEncoder(nn.Module):
             x = block(x, attn_mask, is_causal=causal, n_query=1 if last else None)
         return self.ln_f(x)  # (B, T or 1, D)
 
+    def _context_tokens(self, x, step_mask, stats, *, masked=None, mask_token=None):
+        """Embedded, positioned context tokens (and the stats token, if any).
+
+        ``masked`` (B, T) replaces those patch embeddings by ``mask_token`` (D,)
+        before positions are added (masked pretraining of the MAE baseline).
+        """
+        tok, token_mask, patches = self._tokens(x, step_mask, stats)  # (B,T,D), (B,T), (B,T,PC)
+        if masked is not None:
+            tok = torch.where(masked.unsqueeze(-1), mask_token.to(tok.dtype), tok)  # (B, T, D)
+        # positions count from the oldest real patch of the context
+        n_pad = (~token_mask).sum(dim=1, keepdim=True)  # (B, 1)
+        pos = torch.arange(tok.shape[1], device=tok.device) - n_pad  # (B, T)
+        tok = tok + sinusoidal(pos, self.d_model)
+        if self.stats_embed is not None:
+            mean, std = stats
+            extra = self.stats_embed(torch.cat([mean, std.log()], dim=-1))  # (B, D)
+            # leading token: visible to every patch under the causal mask
+            tok = torch.cat([extra.unsqueeze(1), tok], dim=1)  # (B, 1+T, D)
+            token_mask = F.pad(token_mask, (1, 0), value=True)  # (B, 1+T)
+        return tok, token_mask, patches
+
     def forward(self, x, step_mask, *, stats=None):
         """Summary embedding ``h_t`` of each context.
 
@@ -204,18 +233,28 @@ class HEPAEncoder(nn.Module):
         h : Tensor (B, D)
         """
         stats = self.context_stats(x, step_mask) if stats is None else stats
-        tok, token_mask = self._tokens(x, step_mask, stats)  # (B, T, D), (B, T)
-        # positions count from the oldest real patch of the context
-        n_pad = (~token_mask).sum(dim=1, keepdim=True)  # (B, 1)
-        pos = torch.arange(tok.shape[1], device=tok.device) - n_pad  # (B, T)
-        tok = tok + sinusoidal(pos, self.d_model)
-        if self.stats_embed is not None:
-            mean, std = stats
-            extra = self.stats_embed(torch.cat([mean, std.log()], dim=-1))  # (B, D)
-            # leading token: visible to every patch under the causal mask
-            tok = torch.cat([extra.unsqueeze(1), tok], dim=1)  # (B, 1+T, D)
-            token_mask = F.pad(token_mask, (1, 0), value=True)  # (B, 1+T)
+        tok, token_mask, _ = self._context_tokens(x, step_mask, stats)  # (B, T', D), (B, T')
         return self._run(tok, token_mask, causal=True, summary_only=True)[:, -1]  # (B, D)
+
+    def forward_tokens(self, x, step_mask, *, masked, mask_token):
+        """Causal outputs of every patch token, with some patches masked.
+
+        Returns
+        -------
+        out : Tensor (B, T, D)
+            One output per patch (the stats token, if any, is dropped).
+        token_mask : BoolTensor (B, T)
+            True on patches holding real steps.
+        patches : Tensor (B, T, P*C)
+            The normalised input patches (reconstruction targets).
+        """
+        stats = self.context_stats(x, step_mask)
+        tok, token_mask, patches = self._context_tokens(
+            x, step_mask, stats, masked=masked, mask_token=mask_token
+        )
+        out = self._run(tok, token_mask, causal=True, summary_only=False)  # (B, T', D)
+        T = patches.shape[1]
+        return out[:, -T:], token_mask[:, -T:], patches
 
     def encode_target(self, x, step_mask, *, stats):
         """Target representation ``h*`` of future intervals (bidirectional + pool).
@@ -233,7 +272,7 @@ class HEPAEncoder(nn.Module):
         -------
         h_star : Tensor (B, D)
         """
-        tok, token_mask = self._tokens(x, step_mask, stats)  # (B, T, D), (B, T)
+        tok, token_mask, _ = self._tokens(x, step_mask, stats)  # (B, T, D), (B, T)
         pos = torch.arange(tok.shape[1], device=tok.device).expand(tok.shape[0], -1)  # (B, T)
         tok = tok + sinusoidal(pos, self.d_model)
         out = self._run(tok, token_mask, causal=False, summary_only=False)  # (B, T, D)

@@ -31,16 +31,19 @@ class JEPAModule(nn.Module):
 class EventModule(nn.Module):
     """Stage 2: hazard logits at horizons 1..K for each row.
 
-    ``encoder`` may be None when the rows arrive as precomputed embeddings
-    (frozen encoder, or embeddings from an upstream ``HEPAPretrainer``).
+    Two heads exist: HEPA's (``predictor`` + the shared linear ``head`` on each
+    predicted embedding) and the baselines' dt-conditioned MLP (``predictor``
+    None, ``head`` a ``DtMLPHead`` taking ``(h, dts)``). ``encoder`` may be
+    None when the rows arrive as precomputed embeddings; it may be any module
+    mapping ``(context, context_mask)`` to ``(B, D)``.
     """
 
     def __init__(
         self,
         *,
-        encoder: HEPAEncoder | None,
-        predictor: HorizonPredictor,
-        head: EventHead,
+        encoder: nn.Module | None,
+        predictor: HorizonPredictor | None,
+        head: nn.Module,
         n_horizons: int,
     ):
         super().__init__()
@@ -53,5 +56,7 @@ class EventModule(nn.Module):
         """Hazard logits (B, K) from embeddings h (B, D) or raw contexts."""
         if h is None:
             h = self.encoder(context, context_mask)  # (B, D)
+        if self.predictor is None:
+            return self.head(h, self.dts)  # (B, K)
         h_hat = self.predictor.forward_horizons(h, self.dts)  # (B, K, D)
         return self.head(h_hat)  # (B, K)
