@@ -6,7 +6,6 @@ import torch
 from torch import nn
 
 from .encoder import HEPAEncoder
-from .event_head import EventHead
 from .predictor import HorizonPredictor
 
 
