@@ -5,7 +5,19 @@ relative to the working directory); nothing is downloaded.
 """
 
 from ._base import get_data_home
+from ._beijing import load_beijing_air
 from ._cmapss import load_cmapss
+from ._ett import load_ettm1
 from ._synthetic import make_run_to_failure
+from ._vix import load_vix
+from ._weather import load_weather
 
-__all__ = ["get_data_home", "load_cmapss", "make_run_to_failure"]
+__all__ = [
+    "get_data_home",
+    "load_beijing_air",
+    "load_cmapss",
+    "load_ettm1",
+    "load_vix",
+    "load_weather",
+    "make_run_to_failure",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
@@ -25,6 +27,10 @@ CMAPSS_PAPER_SENSORS = [
 ]  # fmt: skip
 
 _SUBSETS = ("FD001", "FD002", "FD003", "FD004")
+_SCALINGS = ("minmax", "regime", None)
+
+#: The paper's horizon count for C-MAPSS (K=150); its context is the full engine history.
+CMAPSS_HORIZONS = 150
 
 
 def _read_cmapss_table(path) -> pd.DataFrame:
@@ -58,12 +64,63 @@ def _sensor_columns(sensors) -> list[str]:
     return cols
 
 
+_SCALING_TEXT = {
+    "minmax": ", min-max scaled on train",
+    "regime": ", z-scored per operating regime (KMeans on the training settings)",
+    None: " (raw)",
+}
+
+
 def _last_cycle_gap(df: pd.DataFrame) -> np.ndarray:
     """``last_cycle - cycle`` of every row, per unit."""
     return (df.groupby("unit")["cycle"].transform("max") - df["cycle"]).to_numpy(np.float64)
 
 
-def load_cmapss(subset="FD001", *, data_home=None, sensors="paper", scaling="minmax"):
+def _count_regimes(settings: np.ndarray) -> int:
+    """Distinct operating conditions: rows of the settings rounded to integers.
+
+    The six FD002/FD004 conditions are (altitude, Mach, TRA) near (0, 0, 100),
+    (10, .25, 100), (20, .7, 100), (25, .62, 60), (35, .84, 100), (42, .84, 100): the
+    rounded altitude alone separates them. FD001/FD003 fly one condition whose
+    settings jitter by < 0.01 around (0, 0, 100), so they count as one.
+    """
+    # + 0.0 turns -0.0 (from rounding -0.004) into 0.0 before np.unique
+    return int(np.unique(np.round(settings) + 0.0, axis=0).shape[0])
+
+
+def _fit_regimes(settings_train: np.ndarray, n_regimes):
+    """KMeans operating regimes of the training settings, ordered by their centres.
+
+    The settings are standardised with their training mean/std (a constant column
+    keeps std 1) so that altitude (0-42) does not drown Mach (0-0.84). Returns the
+    fitted model, the standardisation and the relabelling that sorts the centres
+    lexicographically (regime 0 = lowest altitude), so labels do not depend on the
+    KMeans initialisation.
+    """
+    from sklearn.cluster import KMeans
+
+    if n_regimes == "auto":
+        n_regimes = _count_regimes(settings_train)
+    mean = settings_train.mean(axis=0)
+    std = settings_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    z = (settings_train - mean) / std
+    if n_regimes > len(np.unique(z, axis=0)):
+        raise ValueError(
+            f"n_regimes={n_regimes} exceeds the {len(np.unique(z, axis=0))} distinct "
+            "training setting rows."
+        )
+    km = KMeans(n_clusters=n_regimes, n_init=10, random_state=0).fit(z)
+    centres = km.cluster_centers_ * std + mean + 0.0
+    order = np.lexsort(centres.T[::-1])  # by setting_1, then setting_2, then setting_3
+    relabel = np.empty(n_regimes, dtype=np.int64)
+    relabel[order] = np.arange(n_regimes)
+    return km, mean, std, relabel, centres[order]
+
+
+def load_cmapss(
+    subset="FD001", *, data_home=None, sensors="paper", scaling="minmax", n_regimes="auto"
+):
     """Load a C-MAPSS subset as survival data (X, y) for train and test.
 
     Reads the official NASA files ``train_<subset>.txt``, ``test_<subset>.txt`` and
@@ -95,9 +152,22 @@ def load_cmapss(subset="FD001", *, data_home=None, sensors="paper", scaling="min
         s_14, s_15, s_17, s_20, s_21; ``"all"``: all 21 sensors (the near-constant
         ones included); or an explicit list of names among ``s_1 .. s_21``. The
         operating settings are never among the features; see ``settings_*``.
-    scaling : {"minmax"} or None, default="minmax"
+    scaling : {"minmax", "regime"} or None, default="minmax"
         ``"minmax"`` maps each sensor's training range onto [0, 1] (a constant
-        training column maps to 0); ``None`` keeps raw values.
+        training column maps to 0); ``None`` keeps raw values. ``"regime"`` is
+        per-operating-regime normalisation (for FD002/FD004, whose six flight
+        conditions dominate the raw sensors): regimes are KMeans clusters
+        (``random_state=0``, 10 inits) of the standardised operating settings of
+        the training rows; every sensor is z-scored with its mean and standard
+        deviation within the row's regime (a sensor constant within a regime keeps
+        std 1, so it becomes 0). Test rows are assigned to the nearest training
+        regime centre. On FD002 the six regimes are recovered exactly.
+    n_regimes : int >= 1 or "auto", default="auto"
+        Number of regimes for ``scaling="regime"`` (ignored otherwise). ``"auto"``
+        counts the distinct training setting rows rounded to integers: 6 on FD002
+        and FD004, 1 on FD001 and FD003 (one flight condition, whose settings only
+        jitter; 6 clusters there would split noise). With one regime the scaling is
+        a plain z-score fitted on train.
 
     Returns
     -------
@@ -115,6 +185,18 @@ def load_cmapss(subset="FD001", *, data_home=None, sensors="paper", scaling="min
             The sensor columns.
         scale_min, scale_range : pandas.Series or None
             The training minimum and range used for min-max scaling.
+        regime_train, regime_test : ndarray of int64 or None
+            With ``scaling="regime"``: the regime (0 .. n_regimes - 1, ordered by
+            the centres' setting_1, then setting_2, then setting_3) of every row.
+        regime_centers : pandas.DataFrame or None
+            The regime centres in raw setting units, one row per regime.
+        regime_mean, regime_std : pandas.DataFrame or None
+            Per-regime training mean and standard deviation of every sensor (rows:
+            regimes, columns: sensors).
+        context_length : None
+            The paper feeds C-MAPSS models the full engine history.
+        horizons : int
+            The paper's horizon count for C-MAPSS, 150.
         subset : str
         description : str
 
@@ -127,8 +209,12 @@ def load_cmapss(subset="FD001", *, data_home=None, sensors="paper", scaling="min
     name = str(subset).upper()
     if name not in _SUBSETS:
         raise ValueError(f"subset must be one of {_SUBSETS}, got {subset!r}.")
-    if scaling not in ("minmax", None):
-        raise ValueError(f"scaling must be 'minmax' or None, got {scaling!r}.")
+    if scaling not in _SCALINGS:
+        raise ValueError(f"scaling must be one of {_SCALINGS}, got {scaling!r}.")
+    if n_regimes != "auto" and (
+        isinstance(n_regimes, bool) or not isinstance(n_regimes, numbers.Integral) or n_regimes < 1
+    ):
+        raise ValueError(f"n_regimes must be 'auto' or an integer >= 1, got {n_regimes!r}.")
     columns = _sensor_columns(sensors)
 
     folder = get_data_home(data_home) / "cmapss"
@@ -163,12 +249,29 @@ def load_cmapss(subset="FD001", *, data_home=None, sensors="paper", scaling="min
         X_train = (X_train - scale_min) / scale_range
         X_test = (X_test - scale_min) / scale_range
 
+    regime_train = regime_test = regime_centers = regime_mean = regime_std = None
+    if scaling == "regime":
+        km, s_mean, s_std, relabel, centres = _fit_regimes(
+            train[_SETTINGS].to_numpy(np.float64), n_regimes
+        )
+        regime_train = relabel[km.labels_]
+        regime_test = relabel[km.predict((test[_SETTINGS].to_numpy(np.float64) - s_mean) / s_std)]
+        regime_centers = pd.DataFrame(centres, columns=_SETTINGS).rename_axis("regime")
+        grouped = X_train.groupby(regime_train)
+        regime_mean = grouped.mean().rename_axis("regime")
+        regime_std = grouped.std(ddof=0).rename_axis("regime")
+        # a sensor constant within a regime (s_1, s_5, ... on FD002) maps to 0, not NaN
+        regime_std = regime_std.where(regime_std > 0, 1.0)
+        mu, sd = regime_mean.to_numpy(), regime_std.to_numpy()
+        X_train = (X_train - mu[regime_train]) / sd[regime_train]
+        X_test = (X_test - mu[regime_test]) / sd[regime_test]
+
     description = (
         f"NASA C-MAPSS {name} turbofan run-to-failure data: "
         f"{train['unit'].nunique()} training units ({len(train)} rows) run until failure, "
         f"{len(test_units)} test units ({len(test)} rows) cut before failure with known "
         f"RUL. Features: {len(columns)} sensors"
-        f"{', min-max scaled on train' if scaling == 'minmax' else ' (raw)'}. "
+        f"{_SCALING_TEXT[scaling]}. "
         "Survival targets: event=True, time = cycles until failure (not capped; the "
         "paper's RUL cap 125 applies in the RMSE metric). Source: Saxena et al., "
         "'Damage Propagation Modeling for Aircraft Engine Run-to-Failure Simulation', "
@@ -185,6 +288,13 @@ def load_cmapss(subset="FD001", *, data_home=None, sensors="paper", scaling="min
         feature_names=columns,
         scale_min=scale_min,
         scale_range=scale_range,
+        regime_train=regime_train,
+        regime_test=regime_test,
+        regime_centers=regime_centers,
+        regime_mean=regime_mean,
+        regime_std=regime_std,
+        context_length=None,
+        horizons=CMAPSS_HORIZONS,
         subset=name,
         description=description,
     )
