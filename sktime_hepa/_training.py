@@ -428,8 +428,10 @@ def embed_rows(encoder, panel, rows, *, context_length, patch_size, batch_size=5
 
 
 @torch.inference_mode()
-def surface_rows(module, *, panel=None, embeddings=None, context_length, patch_size, batch_size):
-    """Event CDF (n_rows, K) float32 from raw rows or from embeddings, in chunks.
+def surface_rows(
+    module, *, panel=None, embeddings=None, rows=None, context_length, patch_size, batch_size
+):
+    """Event CDF (n, K) float32 from raw ``rows`` of a panel or from embeddings, in chunks.
 
     Only one chunk of contexts and embeddings is alive at a time, so memory
     beyond the output stays flat however long the stream is.
@@ -444,11 +446,12 @@ def surface_rows(module, *, panel=None, embeddings=None, context_length, patch_s
             for a in range(0, len(embeddings), batch_size)
         )
     else:
-        out = np.empty((panel.n_rows, K), dtype=np.float32)
+        rows = np.arange(panel.n_rows) if rows is None else rows
+        out = np.empty((len(rows), K), dtype=np.float32)
         chunks = iter_embeddings(
             module.encoder,
             panel,
-            np.arange(panel.n_rows),
+            rows,
             context_length=context_length,
             patch_size=patch_size,
             batch_size=batch_size,

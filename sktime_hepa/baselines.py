@@ -61,7 +61,7 @@ from sklearn.utils.validation import check_is_fitted
 from .panel import Panel, as_panel
 from .targets import horizon_labels, validate_event_target
 
-__all__ = ["AgeBaseline", "RidgeBaseline"]
+__all__ = ["AgeBaseline", "RidgeBaseline", "SurvivalForestBaseline"]
 
 
 # ---------------------------------------------------------------------------
@@ -363,3 +363,176 @@ class RidgeBaseline(_HazardBaseline):
     def _score(self, panel, values=None):
         values = self._features(panel) if values is None else values
         return -self.ridge_.predict(self.scaler_.transform(values))
+
+
+def _ema_features(panel: Panel, alpha: float) -> np.ndarray:
+    """Per-series causal exponential moving average of every sensor.
+
+    ``ema[0] = x[0]`` and ``ema[i] = alpha * x[i] + (1 - alpha) * ema[i - 1]``,
+    computed as a first-order IIR filter.
+    """
+    from scipy.signal import lfilter
+
+    out = []
+    for s in panel.series:
+        s = s.astype(np.float64)
+        zi = (1 - alpha) * s[:1]  # (1, C): the filter state that makes ema[0] = x[0]
+        ema, _ = lfilter([alpha], [1.0, -(1 - alpha)], s, axis=0, zi=zi)
+        out.append(ema)
+    return np.concatenate(out)
+
+
+class SurvivalForestBaseline(ClassifierMixin, BaseEstimator):
+    """scikit-survival's RandomSurvivalForest on simple per-row features.
+
+    The off-the-shelf choice of a survival-analysis user: each row is described
+    by an exponential moving average of every sensor (smoothing factor
+    ``ema_alpha``, causal, restarted per series), the raw sensors and
+    ``log1p(age)``; a ``RandomSurvivalForest`` is fitted on the training rows'
+    (event, time) targets and its survival function ``S(k)`` is read at
+    ``k = 1..K``, giving the surface ``1 - S(k)`` (monotone in ``k``).
+    Needs the optional dependency scikit-survival
+    (``pip install scikit-survival``).
+
+    Rows with no known horizon (unlabelled rows of a label budget) are left
+    out; at most ``max_rows`` training rows are used, drawn at random, since a
+    forest on every autocorrelated row of a long stream costs much and gains
+    little.
+
+    Parameters
+    ----------
+    horizons : int, default=200
+    horizon : int or None, default=None
+    n_estimators : int, default=100
+    min_samples_leaf : int, default=10
+    max_features : {"sqrt"} or float or int, default="sqrt"
+    ema_alpha : float, default=0.1
+    max_rows : int, default=20000
+    n_jobs : int or None, default=None
+    random_state : int, RandomState or None
+
+    Attributes
+    ----------
+    forest_ : sksurv.ensemble.RandomSurvivalForest
+    classes_ : ndarray of shape (2,)
+    n_features_in_ : int
+    """
+
+    _parameter_constraints: dict = {
+        "horizons": [Interval(Integral, 1, None, closed="left")],
+        "horizon": [Interval(Integral, 1, None, closed="left"), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
+        "max_features": [StrOptions({"sqrt"}), Interval(Real, 0, 1, closed="right"), Integral],
+        "ema_alpha": [Interval(Real, 0, 1, closed="right")],
+        "max_rows": [Interval(Integral, 10, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        horizons=200,
+        horizon=None,
+        n_estimators=100,
+        min_samples_leaf=10,
+        max_features="sqrt",
+        ema_alpha=0.1,
+        max_rows=20000,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.horizons = horizons
+        self.horizon = horizon
+        self.n_estimators = n_estimators
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.ema_alpha = ema_alpha
+        self.max_rows = max_rows
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _features(self, panel):
+        raw = np.concatenate(panel.series).astype(np.float64)
+        return np.column_stack([_ema_features(panel, self.ema_alpha), raw, _log_age(panel)])
+
+    def fit(self, X, y):
+        """Fit the forest on the labelled rows.
+
+        Parameters
+        ----------
+        X : DataFrame with a (series, time) MultiIndex, 2-D array (one series),
+            or 3-D array (n_series, n_channels, n_timepoints)
+        y : structured array with fields ``event`` and ``time``, or 1-D binary
+            per-step event labels
+
+        Returns
+        -------
+        self
+        """
+        try:
+            from sksurv.ensemble import RandomSurvivalForest
+        except ImportError as exc:  # optional dependency
+            raise ImportError(
+                "SurvivalForestBaseline needs scikit-survival: pip install scikit-survival"
+            ) from exc
+        from sklearn.utils import check_random_state
+
+        self._validate_params()
+        panel = as_panel(X, estimator=self, reset=True)
+        y, self.classes_ = validate_event_target(
+            y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
+        )
+        _check_learnable(y, self.horizons)
+        event = np.asarray(y["event"], dtype=bool)
+        time = np.asarray(y["time"], dtype=np.float64)
+        rows = np.flatnonzero(event | (time >= 1))  # at least one known horizon
+        rng = check_random_state(self.random_state)
+        if len(rows) > self.max_rows:
+            rows = np.sort(rng.choice(rows, self.max_rows, replace=False))
+        target = np.empty(len(rows), dtype=[("event", bool), ("time", np.float64)])
+        target["event"] = event[rows]
+        # an event at the row's own step (time 0) is the earliest possible one
+        target["time"] = np.maximum(time[rows], 0.5)
+        self.forest_ = RandomSurvivalForest(
+            n_estimators=self.n_estimators,
+            min_samples_leaf=self.min_samples_leaf,
+            max_features=self.max_features,
+            n_jobs=self.n_jobs,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+            low_memory=False,
+        ).fit(self._features(panel)[rows], target)
+        return self
+
+    def predict_surface(self, X, *, batch_size=4096):
+        """Event CDF ``1 - S(k)`` for k = 1..K, shape (n_rows, K), float64."""
+        check_is_fitted(self)
+        panel = as_panel(X, estimator=self, reset=False)
+        features = self._features(panel)
+        times = self.forest_.unique_times_
+        # S is a step function of the training event times: read it at k
+        idx = np.searchsorted(times, np.arange(1, self.horizons + 1), side="right") - 1
+        out = np.empty((len(features), self.horizons))
+        for a in range(0, len(features), batch_size):
+            surv = self.forest_.predict_survival_function(
+                features[a : a + batch_size], return_array=True
+            )  # (b, n_times)
+            s = np.where(idx >= 0, surv[:, np.maximum(idx, 0)], 1.0)  # (b, K)
+            out[a : a + batch_size] = 1.0 - s
+        return np.clip(np.maximum.accumulate(out, axis=1), 0.0, 1.0)
+
+    def predict_proba(self, X):
+        """P(no event, event) within ``horizon`` steps, shape (n_rows, 2)."""
+        horizon = self.horizons if self.horizon is None else self.horizon
+        p = self.predict_surface(X)[:, horizon - 1]
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X):
+        """``classes_[1]`` where the event is more likely than not within ``horizon``."""
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.poor_score = True
+        return tags

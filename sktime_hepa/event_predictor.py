@@ -25,7 +25,7 @@ from .nn.event_head import EventHead
 from .nn.hepa import EventModule
 from .nn.predictor import HorizonPredictor
 from .panel import as_panel
-from .pretrainer import HEPAEmbeddings, HEPAPretrainer
+from .pretrainer import HEPAEmbeddings, HEPAPretrainer, _check_rows
 from .targets import horizon_labels, validate_event_target
 
 __all__ = ["HEPAEventPredictor"]
@@ -358,28 +358,34 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
         return self
 
     # -- prediction ----------------------------------------------------------------
-    def predict_surface(self, X, *, batch_size=256):
-        """Event CDF for every row.
+    def predict_surface(self, X, *, rows=None, batch_size=256):
+        """Event CDF for every row (or for the selected ``rows``).
 
         Parameters
         ----------
         X : same format and sensors as in ``fit``
+        rows : array-like of int, optional
+            Row numbers of X to score (e.g. every s-th step of a long stream);
+            their contexts still reach back into X. All rows when None.
         batch_size : int, default=256
             Rows per chunk; memory beyond the output scales with it, not with X.
 
         Returns
         -------
-        surface : ndarray of float32, shape (n_rows, horizons)
+        surface : ndarray of float32, shape (n_rows or len(rows), horizons)
             ``surface[i, k-1]`` = P(event within k steps of row i); in [0, 1]
             and non-decreasing along axis 1.
         """
         check_is_fitted(self)
         panel, H = self._rows(X, reset=False)
+        n_rows = len(H) if panel is None else panel.n_rows
+        rows = np.arange(n_rows) if rows is None else _check_rows(rows, n_rows)
         pre = self.pretrainer_
         return surface_rows(
             self.net_.module_,
             panel=panel,
-            embeddings=H,
+            embeddings=None if H is None else H[rows],
+            rows=rows,
             context_length=None if pre is None else pre.context_length,
             patch_size=1 if pre is None else pre.patch_size,
             batch_size=batch_size,

@@ -47,6 +47,16 @@ class HEPAEmbeddings(np.ndarray):
         self.groups = None
 
 
+def _check_rows(rows, n_rows: int) -> np.ndarray:
+    """Row numbers as int64, each in [0, n_rows)."""
+    rows = np.asarray(rows)
+    if rows.ndim != 1 or (rows.size and not np.issubdtype(rows.dtype, np.integer)):
+        raise ValueError(f"rows must be a 1-D array of row numbers, got {rows.dtype} {rows.shape}.")
+    if rows.size and (rows.min() < 0 or rows.max() >= n_rows):
+        raise ValueError(f"rows must lie in [0, {n_rows}) (X has {n_rows} rows).")
+    return rows.astype(np.int64)
+
+
 def _count(module) -> int:
     return sum(p.numel() for p in module.parameters())
 
@@ -88,16 +98,36 @@ class _EncoderTransformer(TransformerMixin, BaseEstimator):
         -------
         H : HEPAEmbeddings (an ndarray subclass) of float32, shape (n_rows, d_model)
         """
+        return self.transform_rows(X, None)
+
+    def transform_rows(self, X, rows=None):
+        """Embeddings of selected rows only; their contexts still reach back into X.
+
+        Scoring every s-th step of a long stream, or only the labelled rows of
+        a label budget, costs in proportion to the rows asked for.
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``
+        rows : array-like of int, optional
+            Row numbers into X (all rows when None).
+
+        Returns
+        -------
+        H : HEPAEmbeddings of float32, shape (n_selected, d_model)
+            ``H.groups`` holds the series index of each selected row.
+        """
         panel = self._panel(X)
+        rows = np.arange(panel.n_rows) if rows is None else _check_rows(rows, panel.n_rows)
         H = embed_rows(
             self.net_.module_.encoder,
             panel,
-            np.arange(panel.n_rows),
+            rows,
             context_length=self.context_length,
             patch_size=self.patch_size,
         )
         H = H.view(HEPAEmbeddings)
-        H.groups = panel.groups
+        H.groups = panel.groups[rows]
         return H
 
     def get_feature_names_out(self, input_features=None):

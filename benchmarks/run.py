@@ -1,0 +1,212 @@
+"""Run the matched benchmark protocol and append one JSON record per run.
+
+One record per (dataset, method, seed, label fraction): h-AUROC and the
+per-horizon AUROC, the domain metric (RMSE at the last test cycle for C-MAPSS;
+PA-F1 and plain F1 at dt = 1 for the anomaly sets), calibration, fit and
+predict seconds, the budget and whether each stage stopped early, the package
+version and the git commit. Self-supervised encoders are pretrained once per
+(dataset, seed) on all training rows and reused for every label fraction.
+
+Usage::
+
+    python -m benchmarks.run --dataset fd001 --method hepa rsf age --seeds 0 1 2 --labels 1.0 0.1
+    python -m benchmarks.run --dataset smap --method all --seeds 0 --budget smoke --out /tmp/x.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from sktime_hepa import __version__
+from sktime_hepa.metrics import (
+    brier_score,
+    event_f1_score,
+    expected_calibration_error,
+    h_auroc_score,
+    per_horizon_auroc,
+    point_adjusted_f1_score,
+    time_to_event_rmse,
+)
+from sktime_hepa.targets import horizon_labels
+
+from .protocol import (
+    BUDGETS,
+    DATASETS,
+    METHODS,
+    SELF_SUPERVISED,
+    budget_dict,
+    epochs_run,
+    estimator,
+    load_dataset,
+    pretrainer,
+    subsample_labels,
+    thin_rows,
+)
+
+RESULTS = Path(__file__).parent / "results" / "benchmark.jsonl"
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], text=True).strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _groups(X) -> np.ndarray:
+    return X.index.get_level_values(0).to_numpy()
+
+
+def score(data, surface, y, groups, last_rows) -> dict:
+    """Every metric of one test surface (rows already thinned)."""
+    K = surface.shape[1]
+    out = {
+        "h_auroc": h_auroc_score(y, surface),
+        "per_horizon_auroc": [
+            None if np.isnan(a) else round(float(a), 4) for a in per_horizon_auroc(y, surface)
+        ],
+        "ece": expected_calibration_error(y, surface),
+        "brier": brier_score(y, surface),
+    }
+    if data.kind == "rul":
+        # the paper's RMSE: expected time to event at each test unit's last cycle, cap 125
+        out["rmse_last"] = time_to_event_rmse(y[last_rows], surface[last_rows], cap=125)
+    else:
+        # PA-F1 / F1 thresholds p(t, 1); labels: event within one step; best threshold
+        labels, known = horizon_labels(y, 1)
+        k = known[:, 0]
+        lab, sc, g = labels[k, 0], surface[k, 0], groups[k]
+        if lab.any():
+            out["pa_f1"] = point_adjusted_f1_score(lab, sc, groups=g)
+            out["f1"] = event_f1_score(lab, sc)
+    assert surface.shape[1] == K
+    return out
+
+
+def run_one(data, method, seed, fraction, budget, fitted_pre, pre_seconds, test_rows, commit):
+    X_tr, X_te = data.X_train, data.X_test
+    groups_tr = _groups(X_tr)
+    y_tr, label_info = subsample_labels(
+        data.y_train, groups_tr, fraction, seed, horizons=data.horizons
+    )
+    # thin the labelled rows (neighbouring rows share almost all of their context)
+    keep, train_stride = thin_rows(groups_tr, budget.max_train_rows)
+    labelled = np.zeros(len(y_tr), bool)
+    labelled[keep] = True
+    y_fit = y_tr.copy()
+    y_fit[~labelled] = np.array((False, 0.0), dtype=y_fit.dtype)
+    n_labelled = int(((y_fit["time"] > 0) | y_fit["event"]).sum())
+    model = estimator(method, data, budget, seed, n_labelled, fitted_pre)
+
+    t0 = time.perf_counter()
+    if method in ("mae", "patchtst", "itransformer"):
+        # encoder -> event head; only the labelled rows are embedded for the head
+        encoder, head = model[0], model[-1]
+        if method != "mae":
+            encoder.fit(X_tr, y_fit)
+        rows = np.flatnonzero((y_fit["time"] > 0) | y_fit["event"])
+        head.fit(encoder.transform_rows(X_tr, rows), y_fit[rows])
+    else:
+        model.fit(X_tr, y_fit)
+    fit_seconds = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if method in ("hepa", "hepa_paper"):
+        surface = model.predict_surface(X_te, rows=test_rows)
+    elif method in ("mae", "patchtst", "itransformer"):
+        surface = model[-1].predict_surface(model[0].transform_rows(X_te, test_rows))
+    else:
+        surface = model.predict_surface(X_te)[test_rows]
+    predict_seconds = time.perf_counter() - t0
+
+    y_te, g_te = data.y_test[test_rows], _groups(X_te)[test_rows]
+    last = np.r_[g_te[1:] != g_te[:-1], True]
+    record = {
+        "dataset": data.bench_name,
+        "method": method,
+        "seed": seed,
+        "label_fraction": fraction,
+        **score(data, surface, y_te, g_te, np.flatnonzero(last)),
+        "fit_seconds": round(fit_seconds, 2),
+        "pretrain_seconds": None if pre_seconds is None else round(pre_seconds, 2),
+        "predict_seconds": round(predict_seconds, 2),
+        "stages": epochs_run(model),
+        "labels": label_info,
+        "n_labelled_rows": n_labelled,
+        "train_row_stride": train_stride,
+        "n_test_rows_scored": int(len(test_rows)),
+        "horizons": data.horizons,
+        "budget": budget.__class__.__name__,
+        "budget_settings": budget_dict(budget),
+        "version": __version__,
+        "commit": commit,
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if fitted_pre is not None:
+        hist = fitted_pre.history_
+        record["stages"]["pretrain"] = {
+            "epochs": len(hist),
+            "max_epochs": fitted_pre.max_epochs,
+            "early": len(hist) < fitted_pre.max_epochs,
+        }
+    return record
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    parser.add_argument("--method", nargs="+", default=["all"], help=f"{METHODS} or all")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--labels", nargs="+", type=float, default=[1.0, 0.1])
+    parser.add_argument("--budget", default="default", choices=sorted(BUDGETS))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    methods = METHODS if args.method == ["all"] else args.method
+    if "all" not in args.method:
+        unknown = set(methods) - set(METHODS)
+        if unknown:
+            parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS}")
+    if args.dataset not in ("fd001", "fd002"):
+        methods = [m for m in methods if m != "hepa_paper"]  # the paper default: C-MAPSS only
+    budget = BUDGETS[args.budget]
+    commit = git_commit()
+    data = load_dataset(args.dataset)
+    data.bench_name = args.dataset
+    test_rows, test_stride = thin_rows(_groups(data.X_test), budget.max_test_rows)
+    if data.kind == "rul":  # the RMSE needs every unit's last cycle
+        g = _groups(data.X_test)
+        test_rows = np.union1d(test_rows, np.flatnonzero(np.r_[g[1:] != g[:-1], True]))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for seed in args.seeds:
+        for method in methods:
+            fitted, pre_seconds = None, None
+            if method in SELF_SUPERVISED:
+                t0 = time.perf_counter()
+                fitted = pretrainer(method, data, budget, seed, len(data.X_train))
+                fitted.fit(data.X_train)
+                pre_seconds = time.perf_counter() - t0
+            for fraction in args.labels:
+                rec = run_one(
+                    data, method, seed, fraction, budget, fitted, pre_seconds, test_rows, commit
+                )
+                rec["budget"] = args.budget
+                rec["test_row_stride"] = test_stride
+                with args.out.open("a") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+                print(
+                    f"{args.dataset} {method} seed={seed} labels={fraction:g}: "
+                    f"h-AUROC {rec['h_auroc']:.3f}  fit {rec['fit_seconds']:.0f}s "
+                    f"(pretrain {pre_seconds or 0:.0f}s)",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
