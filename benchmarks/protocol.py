@@ -82,10 +82,10 @@ class Budget:
     head_samples: int = 1500
     head_patience: int = 3
     supervised_epochs: int = 4
-    supervised_samples: int = 1000
+    supervised_samples: int = 600
     supervised_patience: int = 2
-    max_train_rows: int = 6000
-    max_test_rows: int = 6000
+    max_train_rows: int = 3000
+    max_test_rows: int = 4000
     forest_trees: int = 100
     forest_rows: int = 4000
 
