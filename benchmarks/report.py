@@ -28,6 +28,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 METHODS = {
     "hepa": "HEPA",
     "hepa_paper": "HEPA (paper norm.)",
+    "hepa_dtmlp": "HEPA enc. + dt-MLP",
     "mae": "MAE",
     "patchtst": "PatchTST",
     "itransformer": "iTransf.",
@@ -162,7 +163,11 @@ def domain_table(records) -> list[str]:
                 pick = min if key == "rmse_last" else max
                 best = pick(means, key=means.get)
                 paper = PAPER_DOMAIN.get(d)
-                ref = f"{paper[1 + i]} ({paper[0]})" if paper and paper[0] == label.split()[0] else "–"
+                ref = (
+                    f"{paper[1 + i]} ({paper[0]})"
+                    if paper and paper[0] == label.split()[0]
+                    else "–"
+                )
                 row = [name, f"{f:.0%}", label]
                 row += [fmt(cells[m], digits, bold=(m == best)) for m in METHODS]
                 lines.append("| " + " | ".join(row + [ref]) + " |")

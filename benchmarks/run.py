@@ -39,6 +39,7 @@ from sktime_hepa.targets import horizon_labels
 from .protocol import (
     BUDGETS,
     DATASETS,
+    EXTRA_METHODS,
     METHODS,
     SELF_SUPERVISED,
     budget_dict,
@@ -51,6 +52,7 @@ from .protocol import (
 )
 
 RESULTS = Path(__file__).parent / "results" / "benchmark.jsonl"
+PIPELINES = ("mae", "hepa_dtmlp", "patchtst", "itransformer")
 
 
 def git_commit() -> str:
@@ -106,10 +108,10 @@ def run_one(data, method, seed, fraction, budget, fitted_pre, pre_seconds, test_
     model = estimator(method, data, budget, seed, n_labelled, fitted_pre)
 
     t0 = time.perf_counter()
-    if method in ("mae", "patchtst", "itransformer"):
+    if method in PIPELINES:
         # encoder -> event head; only the labelled rows are embedded for the head
         encoder, head = model[0], model[-1]
-        if method != "mae":
+        if method not in SELF_SUPERVISED:
             encoder.fit(X_tr, y_fit)
         rows = np.flatnonzero((y_fit["time"] > 0) | y_fit["event"])
         head.fit(encoder.transform_rows(X_tr, rows), y_fit[rows])
@@ -120,7 +122,7 @@ def run_one(data, method, seed, fraction, budget, fitted_pre, pre_seconds, test_
     t0 = time.perf_counter()
     if method in ("hepa", "hepa_paper"):
         surface = model.predict_surface(X_te, rows=test_rows)
-    elif method in ("mae", "patchtst", "itransformer"):
+    elif method in PIPELINES:
         surface = model[-1].predict_surface(model[0].transform_rows(X_te, test_rows))
     else:
         surface = model.predict_surface(X_te)[test_rows]
@@ -162,7 +164,9 @@ def run_one(data, method, seed, fraction, budget, fitted_pre, pre_seconds, test_
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", required=True, choices=sorted(DATASETS))
-    parser.add_argument("--method", nargs="+", default=["all"], help=f"{METHODS} or all")
+    parser.add_argument(
+        "--method", nargs="+", default=["all"], help=f"{METHODS + EXTRA_METHODS} or all"
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--labels", nargs="+", type=float, default=[1.0, 0.1])
     parser.add_argument("--budget", default="default", choices=sorted(BUDGETS))
@@ -170,9 +174,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     methods = METHODS if args.method == ["all"] else args.method
     if "all" not in args.method:
-        unknown = set(methods) - set(METHODS)
+        unknown = set(methods) - set(METHODS + EXTRA_METHODS)
         if unknown:
-            parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS}")
+            parser.error(
+                f"unknown methods {sorted(unknown)}; choose from {METHODS + EXTRA_METHODS}"
+            )
     if args.dataset not in ("fd001", "fd002"):
         methods = [m for m in methods if m != "hepa_paper"]  # the paper default: C-MAPSS only
     budget = BUDGETS[args.budget]
