@@ -18,7 +18,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.utils import ClassifierTags, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._training import TRAINING_CONSTRAINTS, fit_event_net, resolve_device
@@ -30,7 +30,7 @@ from .nn.mae import MAEModule, MaskedReconstructionLoss
 from .nn.patchtst import PatchTSTBackbone
 from .panel import as_panel
 from .pretrainer import _EncoderPretrainer, _EncoderTransformer
-from .targets import horizon_labels, validate_event_target
+from .targets import count_known_cells, horizon_labels, validate_event_target
 
 __all__ = ["MAEPretrainer", "PatchTSTEncoder", "ITransformerEncoder"]
 
@@ -146,7 +146,7 @@ class _SupervisedEncoder(_EncoderTransformer):
     Subclasses define ``__init__`` and ``_backbone(n_channels)``.
     """
 
-    def fit(self, X, y):
+    def fit(self, X, y=None):
         """Train encoder and head on labelled series.
 
         Parameters
@@ -155,6 +155,8 @@ class _SupervisedEncoder(_EncoderTransformer):
             or 3-D array (n_series, n_channels, n_timepoints)
         y : structured array with fields ``event`` and ``time`` (one per row),
             or 1-D binary per-step event labels
+            Required; the default None only lets ``fit(X)`` (and a Pipeline's
+            ``fit_transform(X)``) raise a clear ValueError instead of a TypeError.
 
         Returns
         -------
@@ -169,13 +171,9 @@ class _SupervisedEncoder(_EncoderTransformer):
             y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
         )
         labels, known = horizon_labels(y, self.horizons)
-        n_pos = int(labels[known].sum())
-        n_neg = int(known.sum()) - n_pos
-        if n_pos == 0 or n_neg == 0:
-            raise ValueError(
-                f"y has no {'positive' if n_pos == 0 else 'negative'} cell at any horizon "
-                f"1..{self.horizons}: the encoder cannot be trained on the event task."
-            )
+        n_pos, n_neg = count_known_cells(
+            labels, known, self.horizons, task="the encoder cannot be trained on the event task"
+        )
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         panel = self._fit_scaling(panel)
 
@@ -212,6 +210,9 @@ class _SupervisedEncoder(_EncoderTransformer):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        # y is one binary event per row (0/1 per-step labels or (event, time)):
+        # declaring it lets tools that read tags (sklearn's checks) pass binary y
+        tags.classifier_tags = ClassifierTags(multi_class=False)
         return tags
 
 

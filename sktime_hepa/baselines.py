@@ -59,7 +59,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .panel import Panel, as_panel
-from .targets import horizon_labels, validate_event_target
+from .targets import count_known_cells, horizon_labels, validate_event_target
 
 __all__ = ["AgeBaseline", "RidgeBaseline", "SurvivalForestBaseline"]
 
@@ -72,13 +72,7 @@ __all__ = ["AgeBaseline", "RidgeBaseline", "SurvivalForestBaseline"]
 def _check_learnable(y, horizons: int) -> None:
     """Raise unless the known cells of horizons 1..K hold both classes."""
     labels, known = horizon_labels(y, horizons)
-    n_pos = int(labels[known].sum())
-    n_neg = int(known.sum()) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise ValueError(
-            f"y has no {'positive' if n_pos == 0 else 'negative'} cell at any horizon "
-            f"1..{horizons}: the event surface cannot be learned."
-        )
+    count_known_cells(labels, known, horizons, task="the event surface cannot be learned")
 
 
 def _person_period(y, horizons: int):
@@ -479,6 +473,8 @@ class SurvivalForestBaseline(ClassifierMixin, BaseEstimator):
         from sklearn.utils import check_random_state
 
         self._validate_params()
+        if self.horizon is not None and self.horizon > self.horizons:
+            raise ValueError(f"horizon={self.horizon} is beyond horizons={self.horizons}.")
         panel = as_panel(X, estimator=self, reset=True)
         y, self.classes_ = validate_event_target(
             y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
@@ -529,7 +525,8 @@ class SurvivalForestBaseline(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """``classes_[1]`` where the event is more likely than not within ``horizon``."""
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+        event = self.predict_proba(X)[:, 1] > 0.5  # checks fitted before classes_
+        return self.classes_[event.astype(int)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -26,7 +26,7 @@ from .nn.hepa import EventModule
 from .nn.predictor import HorizonPredictor
 from .panel import as_panel
 from .pretrainer import HEPAEmbeddings, HEPAPretrainer, _check_rows
-from .targets import horizon_labels, validate_event_target
+from .targets import count_known_cells, horizon_labels, validate_event_target
 
 __all__ = ["HEPAEventPredictor"]
 
@@ -265,13 +265,9 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
             y, n_rows=n_rows, groups=groups, estimator_name=type(self).__name__
         )
         labels, known = horizon_labels(y, self.horizons)
-        n_pos = int(labels[known].sum())
-        n_neg = int(known.sum()) - n_pos
-        if n_pos == 0 or n_neg == 0:
-            raise ValueError(
-                f"y has no {'positive' if n_pos == 0 else 'negative'} cell at any horizon "
-                f"1..{self.horizons}: the event surface cannot be learned."
-            )
+        n_pos, n_neg = count_known_cells(
+            labels, known, self.horizons, task="the event surface cannot be learned"
+        )
         self.pos_weight_ = n_neg / n_pos
 
         if embeddings_in:

@@ -242,3 +242,25 @@ def horizon_labels(y, horizons) -> tuple[np.ndarray, np.ndarray]:
     positive = event & (time <= dt[None, :])
     known = positive | (time >= dt[None, :])
     return positive.astype(np.float32), known
+
+
+def count_known_cells(labels, known, horizons: int, *, task: str) -> tuple[int, int]:
+    """Positive and negative known cells; ValueError unless both classes occur.
+
+    ``labels, known`` come from :func:`horizon_labels`; ``task`` ends the
+    message (what cannot be done without both classes).
+    """
+    if not known.any():
+        raise ValueError(
+            f"no row of y has a known label at any horizon 1..{horizons}: every row is "
+            "censored before one step (unlabelled rows, e.g. (event=False, time=0) outside "
+            f"a label budget): {task}."
+        )
+    n_pos = int(labels[known].sum())
+    n_neg = int(known.sum()) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError(
+            f"y has no {'positive' if n_pos == 0 else 'negative'} cell at any horizon "
+            f"1..{horizons}: {task}."
+        )
+    return n_pos, n_neg

@@ -1,8 +1,9 @@
 """scikit-learn's estimator checks on tiny HEPA estimators.
 
-The checks feed 2-D arrays, which both estimators read as ONE series whose
-rows are consecutive time steps, and 1-D labels, which ``HEPAEventPredictor``
-reads as per-step 0/1 event labels. Everything runs for real except the
+The checks feed 2-D arrays, which every estimator reads as ONE series whose
+rows are consecutive time steps, and 1-D labels, which ``HEPAEventPredictor``,
+the supervised baseline encoders and ``SurvivalForestBaseline`` read as
+per-step 0/1 event labels. Everything runs for real except the
 entries of ``EXPECTED_FAILED_CHECKS``; each is a property that a causal
 time-series model cannot have, not a defect (``tests/test_estimators.py``
 checks the series-level analogues that do hold).
@@ -10,10 +11,26 @@ checks the series-level analogues that do hold).
 
 from __future__ import annotations
 
+import importlib.util
+
 from conftest import tiny_predictor, tiny_pretrainer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-ESTIMATORS = [tiny_pretrainer(), tiny_predictor()]
+from sktime_hepa import ITransformerEncoder, MAEPretrainer, PatchTSTEncoder
+from sktime_hepa.baselines import SurvivalForestBaseline
+
+_TINY = dict(d_model=16, n_heads=2, n_layers=1, max_epochs=2, batch_size=32, device="cpu")
+ESTIMATORS = [
+    tiny_pretrainer(),
+    tiny_predictor(),
+    MAEPretrainer(**_TINY, patch_size=4, context_length=32, random_state=0),
+    PatchTSTEncoder(**_TINY, patch_size=4, d_out=8, context_length=32, horizons=8, random_state=0),
+    ITransformerEncoder(**_TINY, d_out=8, context_length=32, horizons=8, random_state=0),
+]
+if importlib.util.find_spec("sksurv") is not None:  # optional dependency
+    ESTIMATORS.append(
+        SurvivalForestBaseline(horizons=8, n_estimators=5, min_samples_leaf=3, random_state=0)
+    )
 
 _TIME_SERIES_REASONS = {
     "check_methods_sample_order_invariance": (
@@ -29,9 +46,20 @@ _TIME_SERIES_REASONS = {
     ),
 }
 
+# the forest reads no context window, but its features do carry the past: an
+# exponential moving average of every sensor restarted per series, and the age
+_FOREST_REASONS = {
+    name: reason.replace("its causal context", "its EMA features and its age")
+    for name, reason in _TIME_SERIES_REASONS.items()
+}
+
 EXPECTED_FAILED_CHECKS = {
     "HEPAPretrainer": dict(_TIME_SERIES_REASONS),
     "HEPAEventPredictor": dict(_TIME_SERIES_REASONS),
+    "MAEPretrainer": dict(_TIME_SERIES_REASONS),
+    "PatchTSTEncoder": dict(_TIME_SERIES_REASONS),
+    "ITransformerEncoder": dict(_TIME_SERIES_REASONS),
+    "SurvivalForestBaseline": dict(_FOREST_REASONS),
 }
 
 
