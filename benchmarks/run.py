@@ -171,6 +171,12 @@ def main(argv=None):
     parser.add_argument("--labels", nargs="+", type=float, default=[1.0, 0.1])
     parser.add_argument("--budget", default="default", choices=sorted(BUDGETS))
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip (method, seed, label fraction) runs already recorded in --out for this "
+        "dataset and budget (an interrupted sweep resumes where it stopped)",
+    )
     args = parser.parse_args(argv)
     methods = METHODS if args.method == ["all"] else args.method
     if "all" not in args.method:
@@ -190,15 +196,24 @@ def main(argv=None):
         g = _groups(data.X_test)
         test_rows = np.union1d(test_rows, np.flatnonzero(np.r_[g[1:] != g[:-1], True]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    done = set()
+    if args.skip_existing and args.out.is_file():
+        for line in args.out.read_text().splitlines():
+            r = json.loads(line)
+            if r["dataset"] == args.dataset and r.get("budget") == args.budget:
+                done.add((r["method"], r["seed"], r["label_fraction"]))
     for seed in args.seeds:
         for method in methods:
+            fractions = [f for f in args.labels if (method, seed, f) not in done]
+            if not fractions:
+                continue
             fitted, pre_seconds = None, None
             if method in SELF_SUPERVISED:
                 t0 = time.perf_counter()
                 fitted = pretrainer(method, data, budget, seed, len(data.X_train))
                 fitted.fit(data.X_train)
                 pre_seconds = time.perf_counter() - t0
-            for fraction in args.labels:
+            for fraction in fractions:
                 rec = run_one(
                     data, method, seed, fraction, budget, fitted, pre_seconds, test_rows, commit
                 )
