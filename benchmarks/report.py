@@ -127,19 +127,26 @@ def fmt(values, digits=3, bold=False) -> str:
     return f"**{s}**" if bold else s
 
 
+def present(records) -> dict:
+    """The methods of METHODS that have at least one record, in column order."""
+    have = {r["method"] for r in records}
+    return {m: name for m, name in METHODS.items() if m in have}
+
+
 def main_table(records) -> list[str]:
     auroc = group(records, "h_auroc")
-    head = ["dataset", "labels", *METHODS.values(), *(f"paper {c}" for c in PAPER_COLUMNS)]
+    methods = present(records)
+    head = ["dataset", "labels", *methods.values(), *(f"paper {c}" for c in PAPER_COLUMNS)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for d, name in DATASETS.items():
         for f in (1.0, 0.1):
-            cells = {m: auroc.get((d, f, m), []) for m in METHODS}
+            cells = {m: auroc.get((d, f, m), []) for m in methods}
             if not any(cells.values()):
                 continue
             means = {m: np.mean(v) for m, v in cells.items() if v}
             best = max(means, key=means.get)
             row = [name, f"{f:.0%}"]
-            row += [fmt(cells[m], bold=(m == best)) for m in METHODS]
+            row += [fmt(cells[m], bold=(m == best)) for m in methods]
             paper = PAPER.get((d, f), (None,) * 4)
             row += ["–" if p is None else f"{p:.2f}" for p in paper]
             lines.append("| " + " | ".join(row) + " |")
@@ -148,15 +155,16 @@ def main_table(records) -> list[str]:
 
 def domain_table(records) -> list[str]:
     keys = {"rmse_last": ("RMSE ↓", 1), "pa_f1": ("PA-F1", 3), "f1": ("F1", 3)}
+    methods = present(records)
     lines = [
-        "| dataset | labels | metric | " + " | ".join(METHODS.values()) + " | paper HEPA |",
-        "|" + "---|" * (len(METHODS) + 4),
+        "| dataset | labels | metric | " + " | ".join(methods.values()) + " | paper HEPA |",
+        "|" + "---|" * (len(methods) + 4),
     ]
     for key, (label, digits) in keys.items():
         values = group(records, key)
         for d, name in DATASETS.items():
             for i, f in enumerate((1.0, 0.1)):
-                cells = {m: values.get((d, f, m), []) for m in METHODS}
+                cells = {m: values.get((d, f, m), []) for m in methods}
                 if not any(cells.values()):
                     continue
                 means = {m: np.mean(v) for m, v in cells.items() if v}
@@ -169,8 +177,36 @@ def domain_table(records) -> list[str]:
                     else "–"
                 )
                 row = [name, f"{f:.0%}", label]
-                row += [fmt(cells[m], digits, bold=(m == best)) for m in METHODS]
+                row += [fmt(cells[m], digits, bold=(m == best)) for m in methods]
                 lines.append("| " + " | ".join(row + [ref]) + " |")
+    return lines
+
+
+def verdict_table(records) -> list[str]:
+    """HEPA against the best other method of each row, and against the paper's HEPA."""
+    auroc = group(records, "h_auroc")
+    lines = [
+        "| dataset | labels | HEPA | best other (ours) | HEPA − best other | paper HEPA |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d, name in DATASETS.items():
+        for f in (1.0, 0.1):
+            hepa = auroc.get((d, f, "hepa"))
+            others = {
+                m: np.mean(v)
+                for m in METHODS
+                if m not in ("hepa", "hepa_dtmlp") and (v := auroc.get((d, f, m)))
+            }
+            if not hepa or not others:
+                continue
+            best = max(others, key=others.get)
+            paper = PAPER.get((d, f), (None,) * 4)[3]
+            lines.append(
+                f"| {name} | {f:.0%} | {np.mean(hepa):.3f} | {METHODS[best]} "
+                f"{others[best]:.3f} | {np.mean(hepa) - others[best]:+.3f} | "
+                + ("–" if paper is None else f"{paper:.2f}")
+                + " |"
+            )
     return lines
 
 
@@ -218,13 +254,14 @@ def timing_table(records) -> list[str]:
     fit = group(records, "fit_seconds")
     pre = group(records, "pretrain_seconds")
     pred = group(records, "predict_seconds")
+    methods = present(records)
     lines = [
-        "| dataset | " + " | ".join(METHODS.values()) + " |",
-        "|" + "---|" * (len(METHODS) + 1),
+        "| dataset | " + " | ".join(methods.values()) + " |",
+        "|" + "---|" * (len(methods) + 1),
     ]
     for d, name in DATASETS.items():
         cells = []
-        for m in METHODS:
+        for m in methods:
             f, p, q = fit.get((d, 1.0, m)), pre.get((d, 1.0, m)), pred.get((d, 1.0, m))
             if not f:
                 cells.append("–")
@@ -284,6 +321,12 @@ def render(records) -> str:
         "## h-AUROC",
         "",
         *main_table(records),
+        "",
+        "## HEPA against the best other method",
+        "",
+        "Means over the seeds present; `best other` excludes the hepa_dtmlp diagnostic.",
+        "",
+        *verdict_table(records),
         "",
         "## Domain metrics",
         "",
