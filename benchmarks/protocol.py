@@ -96,6 +96,22 @@ class Budget:
 
 BUDGETS = {
     "default": Budget(),
+    # the budget-sensitivity check on FD001: ~2.5x the pretraining samples, 5x the
+    # head samples, and (almost) every row
+    "large": Budget(
+        pretrain_epochs=20,
+        pretrain_samples=3000,
+        pretrain_patience=5,
+        head_epochs=20,
+        head_samples=3000,
+        head_patience=5,
+        supervised_epochs=10,
+        supervised_samples=2000,
+        supervised_patience=3,
+        max_train_rows=12000,
+        max_test_rows=14000,
+        forest_rows=20000,
+    ),
     # a smoke test of the whole pipeline in seconds (never reported)
     "smoke": Budget(1, 64, 1, 1, 64, 1, 1, 64, 1, 500, 500, 10, 300, 16, 1),
 }

@@ -292,7 +292,27 @@ def missing(records) -> list[str]:
     return gaps
 
 
-def render(records) -> str:
+def sensitivity(records) -> list[str]:
+    """FD001 at the default and at a larger budget, same seeds and methods."""
+    other = sorted({r.get("budget") for r in records} - {"default", None})
+    if not other:
+        return ["No record at another budget yet."]
+    lines = ["| budget | labels | " + " | ".join(METHODS.values()) + " |"]
+    lines.append("|" + "---|" * (len(METHODS) + 2))
+    for b in ["default", *other]:
+        sub = [r for r in records if r.get("budget", "default") == b and r["dataset"] == "fd001"]
+        seeds = {r["seed"] for r in records if r.get("budget") in other and r["dataset"] == "fd001"}
+        sub = [r for r in sub if r["seed"] in seeds]  # the same seeds on both sides
+        auroc = group(sub, "h_auroc")
+        for f in (1.0, 0.1):
+            cells = [fmt(auroc.get(("fd001", f, m), [])) for m in METHODS]
+            if any(c != "–" for c in cells):
+                lines.append(f"| {b} | {f:.0%} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def render(all_records) -> str:
+    records = [r for r in all_records if r.get("budget", "default") == "default"]
     commits = sorted({r["commit"] for r in records})
     out = [
         "# Benchmarks: the matched protocol on the shared datasets",
@@ -351,6 +371,13 @@ def render(records) -> str:
         "every number here as a small-budget result.",
         "",
         *budget_section(records),
+        "",
+        "## Budget sensitivity (FD001)",
+        "",
+        "The same methods and seeds at the `default` budget and at a larger one "
+        "(`benchmarks.run --budget large`); only the seeds run at both are shown.",
+        "",
+        *sensitivity(all_records),
         "",
         "## Seconds per run (100 % labels, mean over seeds)",
         "",
