@@ -58,22 +58,34 @@ def seeded(seed: int, device: str):
         yield
 
 
+#: Fewest series for which whole series are held out for validation; with fewer,
+#: holding one out would cost a large share of the training data (with two
+#: series, e.g. a nominal one and a labelled one, it can leave training without
+#: a single event), so each series is split in time instead.
+MIN_SERIES_FOR_HOLDOUT = 5
+
+
 def split_segments(lengths, validation_fraction: float, seed: int):
     """Train/validation segments ``(series, first_row, stop_row)``.
 
-    Whole series are held out when there are at least two; a single series is
-    split in time instead (its last ``validation_fraction`` of steps). Never
-    random rows: neighbouring rows share most of their context.
+    Whole series are held out when there are at least
+    ``MIN_SERIES_FOR_HOLDOUT``; fewer series are each split in time instead
+    (their last ``validation_fraction`` of steps). Never random rows:
+    neighbouring rows share most of their context.
     """
     n = len(lengths)
     whole = [(i, 0, int(lengths[i])) for i in range(n)]
     if validation_fraction <= 0:
         return whole, []
     n_valid = max(1, round(validation_fraction * n))
-    if n >= 2 and n_valid < n:
+    if n >= MIN_SERIES_FOR_HOLDOUT and n_valid < n:
         perm = np.random.default_rng(seed).permutation(n)
         valid = set(perm[:n_valid].tolist())
         return [s for s in whole if s[0] not in valid], [s for s in whole if s[0] in valid]
+    return _time_split(lengths, validation_fraction)
+
+
+def _time_split(lengths, validation_fraction: float):
     cuts = [(i, int(np.floor((1 - validation_fraction) * m))) for i, m in enumerate(lengths)]
     return [(i, 0, c) for i, c in cuts], [(i, c, int(lengths[i])) for i, c in cuts]
 
@@ -327,13 +339,16 @@ def fit_net(
     return net
 
 
-def labelled_segments(offsets, labelled, validation_fraction: float, seed: int):
+def labelled_segments(offsets, labelled, validation_fraction: float, seed: int, positive=None):
     """Train/validation segments over the labelled span of each series.
 
     Rows without any known horizon (unlabelled rows, e.g. outside a label
     budget, or censored at once) carry no loss; series without labelled rows
     are left out, and within a series only the span from its first to its
     last labelled row is split, so a validation set is never empty by bad luck.
+    When ``positive`` (rows with a positive known cell) is given and the
+    series held out would leave the training part without one, every span is
+    split in time instead.
     """
     spans = []
     for i, (a, b) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
@@ -341,12 +356,16 @@ def labelled_segments(offsets, labelled, validation_fraction: float, seed: int):
         if len(idx):
             spans.append((i, int(idx[0]), int(idx[-1]) + 1))
     lengths = np.array([hi - lo for _, lo, hi in spans], dtype=np.int64)
-    train, valid = split_segments(lengths, validation_fraction, seed)
 
     def back(segments):
         return [(spans[j][0], spans[j][1] + a, spans[j][1] + b) for j, a, b in segments if b > a]
 
-    return back(train), back(valid)
+    train, valid = (back(part) for part in split_segments(lengths, validation_fraction, seed))
+    if positive is not None and valid:
+        has_event = any(positive[offsets[i] + a : offsets[i] + b].any() for i, a, b in train)
+        if not has_event:
+            train, valid = (back(part) for part in _time_split(lengths, validation_fraction))
+    return train, valid
 
 
 def fit_event_net(
@@ -374,7 +393,10 @@ def fit_event_net(
     from .nn.losses import SurvivalBCELoss
 
     labelled = known.any(axis=1)
-    train_segs, valid_segs = labelled_segments(offsets, labelled, validation_fraction, seed)
+    positive = (labels.astype(bool) & known).any(axis=1)
+    train_segs, valid_segs = labelled_segments(
+        offsets, labelled, validation_fraction, seed, positive=positive
+    )
 
     def dataset(segments, stride):
         rows = [offsets[i] + np.arange(a, b) for i, a, b in segments]

@@ -76,8 +76,10 @@ class HEPAEventPredictor(ClassifierMixin, BaseEstimator):
     max_epochs, patience : int
         Paper 50 and 10.
     validation_fraction : float, default=0.2
-        Share of whole series held out for early stopping (a single series is
-        split in time). 0 disables validation and early stopping.
+        Share of whole series held out for early stopping (with fewer than 5
+        series, each is split in time; a split that would leave training
+        without an event is made in time too). 0 disables validation and
+        early stopping.
     stride : int, default=1
         1 trains on every labelled row each epoch (the paper). ``stride=s``
         visits one random row per ``s`` consecutive rows of each series per

@@ -261,8 +261,9 @@ class HEPAPretrainer(_EncoderPretrainer):
     max_epochs, patience : int
         Paper 100 and 10. Early stopping watches the validation loss.
     validation_fraction : float, default=0.2
-        Share of whole series held out for early stopping (a single series is
-        split in time instead). 0 disables validation and early stopping.
+        Share of whole series held out for early stopping (with fewer than 5
+        series, each is split in time instead). 0 disables validation and
+        early stopping.
     stride : int, default=4
         An epoch visits one random anchor per ``stride`` consecutive rows of
         each series (neighbouring rows share almost all of their context).

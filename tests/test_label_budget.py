@@ -98,7 +98,8 @@ def test_only_labelled_rows_train(rtf_data, fitted_pretrainer, spy_datasets):
     labelled = keep & horizon_labels(y, K)[1].any(axis=1)
     assert labelled.sum() < keep.sum()
     np.testing.assert_array_equal(np.sort(rows), np.flatnonzero(labelled))
-    assert len(set(groups[valid.embeddings[:, 0].astype(int)])) == 1  # 1 of 4 whole series
+    # fewer than 5 labelled series: each is split in time, none is held out whole
+    assert len(set(groups[valid.embeddings[:, 0].astype(int)])) == 4
     assert train.known.any(axis=1).all() and valid.known.any(axis=1).all()
 
 
@@ -164,7 +165,32 @@ def test_labelled_segments_cover_labelled_spans_only():
     train, valid = _training.labelled_segments(offsets, labelled, 0.0, seed=0)
     assert valid == [] and sorted(train) == [(1, 2, 9), (2, 0, 15)]
     train, valid = _training.labelled_segments(offsets, labelled, 0.5, seed=0)
-    assert sorted(train + valid) == [(1, 2, 9), (2, 0, 15)] and len(valid) == 1
+    # two labelled series (fewer than 5): each labelled span is split in time
+    assert train == [(1, 2, 5), (2, 0, 7)] and valid == [(1, 5, 9), (2, 7, 15)]
+
+
+def test_few_series_are_split_in_time_not_held_out():
+    """Two series (say a nominal year and a labelled piece) keep both in training."""
+    train, valid = _training.split_segments(np.array([100, 50]), 0.2, seed=0)
+    assert train == [(0, 0, 80), (1, 0, 40)] and valid == [(0, 80, 100), (1, 40, 50)]
+    train, valid = _training.split_segments(np.full(5, 10), 0.2, seed=0)
+    assert len(valid) == 1 and valid[0][1:] == (0, 10)  # 5 series: one held out whole
+
+
+def test_labelled_segments_keep_an_event_in_training():
+    """When the held-out series holds every event, every span is split in time instead."""
+    offsets = np.arange(0, 70, 10)  # 6 series of 10 rows
+    labelled = np.ones(60, dtype=bool)
+    for seed in range(20):
+        train, _ = _training.labelled_segments(offsets, labelled, 0.2, seed=seed)
+        held_out = sorted(set(range(6)) - {i for i, _, _ in train})
+        positive = np.zeros(60, dtype=bool)
+        positive[offsets[held_out[0]] + 5] = True  # the only event lies in the held-out series
+        train, valid = _training.labelled_segments(
+            offsets, labelled, 0.2, seed=seed, positive=positive
+        )
+        assert len(train) == len(valid) == 6  # time split of every series
+        assert any(positive[offsets[i] + a : offsets[i] + b].any() for i, a, b in train)
 
 
 def test_labelled_segments_split_a_single_labelled_series_in_time():
