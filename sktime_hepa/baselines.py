@@ -146,7 +146,34 @@ def _log_age(panel: Panel) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-class _HazardBaseline(ClassifierMixin, BaseEstimator):
+class _SurfaceBaseline(ClassifierMixin, BaseEstimator):
+    """``predict_proba``/``predict`` read off ``predict_surface`` at ``horizon``."""
+
+    def _check_horizon(self) -> None:
+        horizon = self.horizons if self.horizon is None else self.horizon
+        if horizon > self.horizons:
+            raise ValueError(f"horizon={horizon} is beyond horizons={self.horizons}.")
+
+    def predict_proba(self, X):
+        """P(no event, event) within ``horizon`` steps, shape (n_rows, 2)."""
+        horizon = self.horizons if self.horizon is None else self.horizon
+        p = self.predict_surface(X)[:, horizon - 1]
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X):
+        """``classes_[1]`` where the event is more likely than not within ``horizon``."""
+        event = self.predict_proba(X)[:, 1] > 0.5  # checks fitted before classes_
+        return self.classes_[event.astype(int)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        # a baseline of a time-to-event model, not a per-step classifier
+        tags.classifier_tags.poor_score = True
+        return tags
+
+
+class _HazardBaseline(_SurfaceBaseline):
     """Shared fit/predict of a 1-D risk score calibrated by the hazard model.
 
     Subclasses implement ``_fit_score(panel, y)`` (fit whatever the score needs and
@@ -174,9 +201,7 @@ class _HazardBaseline(ClassifierMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        horizon = self.horizons if self.horizon is None else self.horizon
-        if horizon > self.horizons:
-            raise ValueError(f"horizon={horizon} is beyond horizons={self.horizons}.")
+        self._check_horizon()
         panel = as_panel(X, estimator=self, reset=True)
         y, self.classes_ = validate_event_target(
             y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
@@ -202,24 +227,6 @@ class _HazardBaseline(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         panel = as_panel(X, estimator=self, reset=False)
         return _hazard_surface(self, self._score(panel))
-
-    def predict_proba(self, X):
-        """P(no event, event) within ``horizon`` steps, shape (n_rows, 2)."""
-        horizon = self.horizons if self.horizon is None else self.horizon
-        p = self.predict_surface(X)[:, horizon - 1]
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X):
-        """``classes_[1]`` where the event is more likely than not within ``horizon``."""
-        event = self.predict_proba(X)[:, 1] > 0.5  # checks fitted before classes_
-        return self.classes_[event.astype(int)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        # a baseline of a time-to-event model, not a per-step classifier
-        tags.classifier_tags.poor_score = True
-        return tags
 
 
 class AgeBaseline(_HazardBaseline):
@@ -376,7 +383,7 @@ def _ema_features(panel: Panel, alpha: float) -> np.ndarray:
     return np.concatenate(out)
 
 
-class SurvivalForestBaseline(ClassifierMixin, BaseEstimator):
+class SurvivalForestBaseline(_SurfaceBaseline):
     """scikit-survival's RandomSurvivalForest on simple per-row features.
 
     The off-the-shelf choice of a survival-analysis user: each row is described
@@ -473,8 +480,7 @@ class SurvivalForestBaseline(ClassifierMixin, BaseEstimator):
         from sklearn.utils import check_random_state
 
         self._validate_params()
-        if self.horizon is not None and self.horizon > self.horizons:
-            raise ValueError(f"horizon={self.horizon} is beyond horizons={self.horizons}.")
+        self._check_horizon()
         panel = as_panel(X, estimator=self, reset=True)
         y, self.classes_ = validate_event_target(
             y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
@@ -516,20 +522,3 @@ class SurvivalForestBaseline(ClassifierMixin, BaseEstimator):
             s = np.where(idx >= 0, surv[:, np.maximum(idx, 0)], 1.0)  # (b, K)
             out[a : a + batch_size] = 1.0 - s
         return np.clip(np.maximum.accumulate(out, axis=1), 0.0, 1.0)
-
-    def predict_proba(self, X):
-        """P(no event, event) within ``horizon`` steps, shape (n_rows, 2)."""
-        horizon = self.horizons if self.horizon is None else self.horizon
-        p = self.predict_surface(X)[:, horizon - 1]
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X):
-        """``classes_[1]`` where the event is more likely than not within ``horizon``."""
-        event = self.predict_proba(X)[:, 1] > 0.5  # checks fitted before classes_
-        return self.classes_[event.astype(int)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        tags.classifier_tags.poor_score = True
-        return tags

@@ -10,14 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import EVENTS, chronological_split, event_bunch, stream_frame, zscore_params
+from ._base import chronological_split, event_bunch, stream_frame, zscore_params
 
 SPLITS = ("train", "val", "test")
-
-
-def _check_event(event) -> None:
-    if event not in EVENTS:
-        raise ValueError(f"event must be one of {EVENTS}, got {event!r}.")
 
 
 def _event_definition(event: str, segment: str) -> str:

@@ -76,6 +76,13 @@ def _check_folder(folder: Path, dataset: str) -> None:
 EVENTS = ("active", "onset")
 
 
+def check_event(event) -> str:
+    """The event definition name, checked against :data:`EVENTS`."""
+    if event not in EVENTS:
+        raise ValueError(f"event must be one of {EVENTS}, got {event!r}.")
+    return event
+
+
 def chronological_split(n: int, fractions=(0.6, 0.2, 0.2)) -> tuple[slice, slice, slice]:
     """Train / validation / test slices of ``n`` time-ordered steps, in that order.
 
@@ -116,10 +123,8 @@ def step_events(labels, groups, event: str) -> np.ndarray:
     never spans two series), so rows inside a segment wait for the next onset.
     """
     labels = np.asarray(labels).astype(bool)
-    if event == "active":
+    if check_event(event) == "active":
         return labels
-    if event != "onset":
-        raise ValueError(f"event must be one of {EVENTS}, got {event!r}.")
     groups = np.asarray(groups)
     new_series = np.r_[True, groups[1:] != groups[:-1]]
     prev = np.r_[False, labels[:-1]] & ~new_series

@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 
 from ._anomaly_common import (
-    _check_event,
     _event_definition,
     _finish_splits,
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, get_data_home
+from ._base import _check_folder, _find_file, check_event, get_data_home
 
 __all__ = ["load_batadal"]
 
@@ -75,7 +74,7 @@ def load_batadal(*, data_home=None, event="active"):
     FileNotFoundError
         Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
     """
-    _check_event(event)
+    check_event(event)
     folder = get_data_home(data_home) / "batadal"
     _check_folder(folder, "BATADAL")
     normal = _read_batadal(_find_file(folder, "BATADAL_dataset03.csv"))

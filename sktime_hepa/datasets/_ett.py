@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import _check_folder, _find_file, get_data_home
+from ._base import _check_folder, _find_file, check_event, get_data_home
 from ._threshold_events import (
-    check_event,
     check_int,
     check_quantile,
     fill_gaps,

@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 
 from ._anomaly_common import (
-    _check_event,
     _event_definition,
     _finish_splits,
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, get_data_home
+from ._base import _check_folder, _find_file, check_event, get_data_home
 
 __all__ = ["load_mba"]
 
@@ -67,7 +66,7 @@ def load_mba(*, data_home=None, event="active", annotations="all"):
     FileNotFoundError
         Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
     """
-    _check_event(event)
+    check_event(event)
     if annotations not in _ANNOTATIONS:
         raise ValueError(f"annotations must be one of {_ANNOTATIONS}, got {annotations!r}.")
     folder = get_data_home(data_home) / "mba"

@@ -8,13 +8,12 @@ import numpy as np
 import pandas as pd
 
 from ._anomaly_common import (
-    _check_event,
     _event_definition,
     _finish_splits,
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, get_data_home
+from ._base import _check_folder, _find_file, check_event, get_data_home
 
 __all__ = ["load_smap_msl"]
 
@@ -107,7 +106,7 @@ def load_smap_msl(spacecraft="SMAP", *, channels=None, data_home=None, event="ac
     craft = str(spacecraft).upper()
     if craft not in _N_FEATURES:
         raise ValueError(f"spacecraft must be 'SMAP' or 'MSL', got {spacecraft!r}.")
-    _check_event(event)
+    check_event(event)
     folder = get_data_home(data_home) / "smap_msl"
     _check_folder(folder, "SMAP/MSL")
     table = _read_labels(folder)

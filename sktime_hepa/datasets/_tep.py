@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._anomaly_common import _check_event, _event_definition, _finish_splits, _labelled_series
-from ._base import _check_folder, _find_file, get_data_home
+from ._anomaly_common import _event_definition, _finish_splits, _labelled_series
+from ._base import _check_folder, _find_file, check_event, get_data_home
 
 __all__ = ["load_tep", "TEP_COLUMNS", "tep_fault_split"]
 
@@ -94,7 +94,7 @@ def load_tep(*, data_home=None, event="onset", faults=None):
     FileNotFoundError
         Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
     """
-    _check_event(event)
+    check_event(event)
     folder = get_data_home(data_home) / "tep"
     _check_folder(folder, "TEP")
     if faults is None:

@@ -21,7 +21,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ._base import EVENTS, chronological_split, event_bunch, stream_frame, zscore_params
+from ._base import chronological_split, event_bunch, stream_frame, zscore_params
 
 #: The paper's context length and horizon count of the four stream benchmarks.
 STREAM_CONTEXT_LENGTH = 512
@@ -31,12 +31,6 @@ STREAM_HORIZONS = 200
 #: standard deviation. ETTm1 holds OT constant for whole days (imputed month ends);
 #: without a floor the trailing z-score of the next real reading is infinite.
 STD_FLOOR_FRACTION = 0.05
-
-
-def check_event(event) -> str:
-    if event not in EVENTS:
-        raise ValueError(f"event must be one of {EVENTS}, got {event!r}.")
-    return event
 
 
 def check_quantile(quantile) -> float:
