@@ -2,16 +2,29 @@
 
 __version__ = "0.1.0"
 
-from .baseline_encoders import ITransformerEncoder, MAEPretrainer, PatchTSTEncoder
-from .event_predictor import HEPAEventPredictor
-from .pretrainer import HEPAEmbeddings, HEPAPretrainer
+from .diagnostics import CollapseWarning
+from .encoders import (
+    HEPAEmbeddings,
+    HEPAPretrainer,
+    ITransformerEncoder,
+    MAEPretrainer,
+    PatchTSTEncoder,
+)
+from .pipeline import SurfacePipeline, make_pipeline
+from .surfaces import AgeBaseline, HEPAEventPredictor, RidgeBaseline, SurvivalForestBaseline
 
 __all__ = [
-    "HEPAPretrainer",
-    "HEPAEventPredictor",
+    "AgeBaseline",
+    "CollapseWarning",
     "HEPAEmbeddings",
+    "HEPAEventPredictor",
+    "HEPAPretrainer",
+    "ITransformerEncoder",
     "MAEPretrainer",
     "PatchTSTEncoder",
-    "ITransformerEncoder",
+    "RidgeBaseline",
+    "SurfacePipeline",
+    "SurvivalForestBaseline",
     "__version__",
+    "make_pipeline",
 ]

@@ -1,21 +1,31 @@
-"""The one training path shared by both estimators (a skorch net) and inference."""
+"""The one training path of every torch estimator: a skorch net, seeded, early-stopped.
+
+``fit_net`` trains any module whose criterion returns ``(loss, parts)``;
+``fit_event_net`` is the event-surface stage on top of it (labelled rows,
+survival BCE). Estimators differ only in the module, criterion and callbacks
+they hand over.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, PassthroughScoring
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring
 from skorch.helper import predefined_split
 from skorch.utils import to_tensor
-from torch.utils.data import Dataset
+from torch.torch_version import TorchVersion
 
-from ._windows import gather_contexts, gather_futures, row_chunks
-from .nn.event_head import cdf_from_hazard_logits
+from ._split import labelled_segments, split_segments  # noqa: F401  (split_segments: re-export)
+from .callbacks import MinStepsEarlyStopping, ValidRankScore
+from .nn.losses import SurvivalBCELoss
+from .targets import count_known_cells, horizon_labels
 
 # Parameter constraints of the training settings both estimators share.
 TRAINING_CONSTRAINTS: dict = {
@@ -29,6 +39,7 @@ TRAINING_CONSTRAINTS: dict = {
     "device": [str],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
+    "callbacks": [list, tuple, None],
 }
 
 
@@ -41,9 +52,9 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def module_device(module: torch.nn.Module) -> torch.device:
-    """Where a module's weights live (after unpickling this may differ from fit)."""
-    return next(module.parameters()).device
+def fit_seed(random_state) -> int:
+    """One int32 seed per fit from a ``random_state`` parameter (sklearn's convention)."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 @contextlib.contextmanager
@@ -58,188 +69,22 @@ def seeded(seed: int, device: str):
         yield
 
 
-#: Fewest series for which whole series are held out for validation; with fewer,
-#: holding one out would cost a large share of the training data (with two
-#: series, e.g. a nominal one and a labelled one, it can leave training without
-#: a single event), so each series is split in time instead.
-MIN_SERIES_FOR_HOLDOUT = 5
+#: fused AdamW on the CPU arrived in torch 2.4; older releases fuse on CUDA only
+FUSED_ADAMW_ON_CPU = TorchVersion(torch.__version__) >= "2.4"
 
 
-def split_segments(lengths, validation_fraction: float, seed: int):
-    """Train/validation segments ``(series, first_row, stop_row)``.
-
-    Whole series are held out when there are at least
-    ``MIN_SERIES_FOR_HOLDOUT``; fewer series are each split in time instead
-    (their last ``validation_fraction`` of steps). Never random rows:
-    neighbouring rows share most of their context.
-    """
-    n = len(lengths)
-    whole = [(i, 0, int(lengths[i])) for i in range(n)]
-    if validation_fraction <= 0:
-        return whole, []
-    n_valid = max(1, round(validation_fraction * n))
-    if n >= MIN_SERIES_FOR_HOLDOUT and n_valid < n:
-        perm = np.random.default_rng(seed).permutation(n)
-        valid = set(perm[:n_valid].tolist())
-        return [s for s in whole if s[0] not in valid], [s for s in whole if s[0] in valid]
-    return _time_split(lengths, validation_fraction)
-
-
-def _time_split(lengths, validation_fraction: float):
-    cuts = [(i, int(np.floor((1 - validation_fraction) * m))) for i, m in enumerate(lengths)]
-    return [(i, 0, c) for i, c in cuts], [(i, c, int(lengths[i])) for i, c in cuts]
-
-
-def segment_rows(panel, segments) -> np.ndarray:
-    """Row numbers (into X) of the given segments."""
-    if not segments:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate([panel.offsets[i] + np.arange(a, b) for i, a, b in segments])
-
-
-class PretrainWindows(Dataset):
-    """(series, t, dt) samples for JEPA pretraining.
-
-    Anchors are rows with at least one future step in their series. With
-    ``stride > 1`` an epoch visits one anchor per stride cell; when ``random``
-    the anchor is redrawn inside its cell and ``dt`` is redrawn from
-    LogUniform[1, max_horizon] at every visit, so epochs together cover all
-    rows. Validation sets use ``random=False``: fixed anchors and horizons, so
-    the validation loss is comparable across epochs.
-    """
-
-    def __init__(self, segments, *, stride, max_horizon, random, seed):
-        sidx, cell, last, end = [], [], [], []
-        for i, lo, hi in segments:
-            # rows lo..hi-1; an anchor needs a next step inside the segment
-            starts = np.arange(lo, hi - 1, stride)
-            sidx.append(np.full(len(starts), i))
-            cell.append(starts)
-            last.append(np.full(len(starts), hi - 2))
-            end.append(np.full(len(starts), hi - 1))
-        cat = lambda v: np.concatenate(v).astype(np.int64) if v else np.zeros(0, np.int64)  # noqa: E731
-        self.sidx, self.cell, self.last, self.end = cat(sidx), cat(cell), cat(last), cat(end)
-        self.stride = stride
-        self.log_max = np.log(max_horizon + 1.0)
-        self.random = random
-        self.rng = np.random.default_rng(seed)
-        if not random:
-            self.fixed = self._draw(np.arange(len(self.sidx)))
-
-    def _draw(self, idx):
-        if self.random:
-            offset = self.rng.integers(0, self.stride, len(idx))
-        else:
-            offset = np.full(len(idx), (self.stride - 1) // 2)
-        t = np.minimum(self.cell[idx] + offset, self.last[idx])
-        dt = np.floor(np.exp(self.rng.uniform(0.0, self.log_max, len(idx)))).astype(np.int64)
-        # the future window stays inside the segment (a time split never leaks)
-        dt = np.clip(dt, 1, self.end[idx] - t)
-        return t, dt
-
-    def __len__(self):
-        return len(self.sidx)
-
-    def __getitem__(self, i):
-        if self.random:
-            t, dt = self._draw(np.array([i]))
-            return int(self.sidx[i]), int(t[0]), int(dt[0])
-        return int(self.sidx[i]), int(self.fixed[0][i]), int(self.fixed[1][i])
-
-
-def pretrain_collate(series, *, context_length, patch_size, futures=True):
-    """Batch (series, t, dt) triples into padded tensors (contexts only without futures)."""
-
-    def collate(batch):
-        sidx, t, dt = (np.array(v) for v in zip(*batch, strict=True))
-        ctx, ctx_mask = gather_contexts(
-            series, sidx, t, context_length=context_length, patch_size=patch_size
-        )
-        X = {"context": torch.from_numpy(ctx), "context_mask": torch.from_numpy(ctx_mask)}
-        if futures:
-            fut, fut_mask = gather_futures(series, sidx, t, dt, patch_size=patch_size)
-            X["target"] = torch.from_numpy(fut)
-            X["target_mask"] = torch.from_numpy(fut_mask)
-            X["dt"] = torch.from_numpy(dt.astype(np.float32))
-        return X, torch.zeros(len(t))
-
-    return collate
-
-
-class EventRows(Dataset):
-    """Labelled rows: either precomputed embeddings or row ids for raw contexts.
-
-    With ``stride > 1`` an epoch visits one random row per ``stride``
-    consecutive rows of each segment (``segment_lengths`` give the segments in
-    the order the rows are stored), like ``PretrainWindows``.
-    """
-
-    def __init__(
-        self, labels, known, *, embeddings=None, rows=None, segment_lengths=None, stride=1, seed=0
-    ):
-        self.labels = labels
-        self.known = known
-        self.embeddings = embeddings
-        self.rows = rows
-        self.stride = stride
-        if stride > 1:
-            seg_start = np.cumsum(np.r_[0, segment_lengths[:-1]])
-            self.cell = np.concatenate(
-                [
-                    a + np.arange(0, n, stride)
-                    for a, n in zip(seg_start, segment_lengths, strict=True)
-                ]
-            )
-            self.cell_len = np.concatenate(
-                [np.minimum(stride, n - np.arange(0, n, stride)) for n in segment_lengths]
-            )
-            self.rng = np.random.default_rng(seed)
-
-    def __len__(self):
-        return len(self.labels) if self.stride == 1 else len(self.cell)
-
-    def __getitem__(self, i):
-        if self.stride > 1:
-            i = int(self.cell[i] + self.rng.integers(self.cell_len[i]))
-        x = self.embeddings[i] if self.embeddings is not None else int(self.rows[i])
-        return x, (self.labels[i], self.known[i])
-
-
-def event_collate(panel=None, *, context_length=None, patch_size=16):
-    """Batch labelled rows; raw rows are cut into contexts here."""
-    if panel is not None:
-        sidx_all, t_all = panel.rows()
-
-    def collate(batch):
-        xs, ys = zip(*batch, strict=True)
-        labels = torch.from_numpy(np.stack([y[0] for y in ys]))
-        known = torch.from_numpy(np.stack([y[1] for y in ys]))
-        if panel is None:
-            X = {"h": torch.from_numpy(np.stack(xs))}
-        else:
-            rows = np.array(xs)
-            ctx, mask = gather_contexts(
-                panel.series,
-                sidx_all[rows],
-                t_all[rows],
-                context_length=context_length,
-                patch_size=patch_size,
-            )
-            X = {"context": torch.from_numpy(ctx), "context_mask": torch.from_numpy(mask)}
-        return X, (labels, known)
-
-    return collate
-
-
-def optimizer_kwargs(*, weight_decay: float) -> dict:
+def optimizer_kwargs(*, weight_decay: float, device: str = "cpu") -> dict:
     """AdamW settings shared by the nets and the speed benchmark."""
     # fused AdamW: one kernel for all parameters instead of ~10 per tensor
-    return {"weight_decay": weight_decay, "fused": True}
+    fused = str(device).startswith("cuda") or (FUSED_ADAMW_ON_CPU and str(device) == "cpu")
+    return {"weight_decay": weight_decay, **({"fused": True} if fused else {})}
 
 
-def make_optimizer(params, *, lr: float, weight_decay: float):
+def make_optimizer(params, *, lr: float, weight_decay: float, device: str = "cpu"):
     """The AdamW optimizer the nets use, for code that steps a module directly."""
-    return torch.optim.AdamW(params, lr=lr, **optimizer_kwargs(weight_decay=weight_decay))
+    return torch.optim.AdamW(
+        params, lr=lr, **optimizer_kwargs(weight_decay=weight_decay, device=device)
+    )
 
 
 class HEPANet(NeuralNet):
@@ -279,26 +124,43 @@ def fit_net(
     verbose,
     seed,
     part_names=(),
+    monitor="valid_loss",
+    min_steps=0,
+    stage_callbacks=(),
+    callbacks=None,
 ):
     """Train ``module`` with AdamW; early stopping on whole-series validation.
 
     ``build_module`` is called under the seed, so initial weights, dropout
-    and SIGReg's random directions are reproducible. Returns the fitted skorch
-    net; its module holds the best validation weights when a validation set
-    is given.
+    and SIGReg's random directions are reproducible. ``stage_callbacks`` are
+    the stage's own (named) skorch callbacks, ``callbacks`` the user's. Early
+    stopping watches ``monitor`` ("valid_loss", lower is better, or
+    "valid_auroc", higher is better) and acts only after ``min_steps``
+    optimiser steps. Returns the fitted skorch net; its module holds the best
+    validation weights when a validation set is given.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When the user interrupts training (skorch swallows it; the stop of an
+        early-stopping callback is told apart and does not raise).
     """
-    callbacks = []
+    named = []
     for name in part_names:
-        callbacks.append((f"train_{name}", PassthroughScoring(f"train_{name}", on_train=True)))
+        named.append((f"train_{name}", PassthroughScoring(f"train_{name}", on_train=True)))
         if valid_ds is not None:
-            callbacks.append((f"valid_{name}", PassthroughScoring(f"valid_{name}")))
+            named.append((f"valid_{name}", PassthroughScoring(f"valid_{name}")))
+    named += list(stage_callbacks)
     if valid_ds is not None and patience:
-        callbacks.append(
-            (
-                "early_stopping",
-                EarlyStopping(monitor="valid_loss", patience=patience, load_best=True),
-            )
+        stopper = MinStepsEarlyStopping(
+            monitor=monitor,
+            lower_is_better=monitor != "valid_auroc",
+            patience=patience,
+            load_best=True,
+            min_steps=min_steps,
         )
+        named.append(("early_stopping", stopper))
+    named += user_callbacks(callbacks)
     generator = torch.Generator().manual_seed(seed)
     with seeded(seed, device):
         module = build_module()
@@ -307,7 +169,10 @@ def fit_net(
         criterion=criterion,
         optimizer=torch.optim.AdamW,
         lr=lr,
-        **{f"optimizer__{k}": v for k, v in optimizer_kwargs(weight_decay=weight_decay).items()},
+        **{
+            f"optimizer__{k}": v
+            for k, v in optimizer_kwargs(weight_decay=weight_decay, device=device).items()
+        },
         batch_size=batch_size,
         max_epochs=max_epochs,
         train_split=predefined_split(valid_ds) if valid_ds is not None else None,
@@ -315,7 +180,7 @@ def fit_net(
         iterator_train__generator=generator,
         iterator_train__collate_fn=collate,
         iterator_valid__collate_fn=collate,
-        callbacks=callbacks,
+        callbacks=named,
         device=device,
         verbose=verbose,
     )
@@ -329,6 +194,7 @@ def fit_net(
                     "pass more or longer series, or a smaller validation_fraction."
                 )
             net.fit(train_ds, y=None)
+            _raise_if_interrupted(net, max_epochs)
     # The collate functions close over the training series and the train split
     # holds the validation set: dropping them lets the fitted net pickle
     # without a copy of its training data. Plain attributes, because skorch's
@@ -339,61 +205,84 @@ def fit_net(
     return net
 
 
-def labelled_segments(offsets, labelled, validation_fraction: float, seed: int, positive=None):
-    """Train/validation segments over the labelled span of each series.
+def user_callbacks(callbacks) -> list:
+    """A user's ``callbacks`` parameter as skorch's (name, callback) pairs."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, list | tuple):
+        raise ValueError(
+            "callbacks must be a list of skorch callbacks or (name, callback) pairs, "
+            f"got {type(callbacks).__name__}."
+        )
+    out = []
+    for i, item in enumerate(callbacks):
+        name, cb = item if isinstance(item, tuple) else (f"user_{i}_{type(item).__name__}", item)
+        if not isinstance(cb, Callback):
+            raise ValueError(
+                f"callbacks[{i}] is a {type(cb).__name__}, not a skorch.callbacks.Callback."
+            )
+        # a fresh copy per fit: callbacks keep state, and a grid search reuses params
+        out.append((name, copy.deepcopy(cb)))
+    return out
 
-    Rows without any known horizon (unlabelled rows, e.g. outside a label
-    budget, or censored at once) carry no loss; series without labelled rows
-    are left out, and within a series only the span from its first to its
-    last labelled row is split, so a validation set is never empty by bad luck.
-    When ``positive`` (rows with a positive known cell) is given and the
-    series held out would leave the training part without one, every span is
-    split in time instead.
+
+def _raise_if_interrupted(net, max_epochs: int) -> None:
+    """Re-raise a Ctrl-C that skorch's fit loop swallowed.
+
+    skorch ends training on any KeyboardInterrupt, its early stopping's
+    included; an epoch without a duration (EpochTimer, the first callback, writes
+    it at epoch end) or fewer epochs than asked for without an early stop
+    means the user interrupted.
     """
-    spans = []
-    for i, (a, b) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
-        idx = np.flatnonzero(labelled[a:b])
-        if len(idx):
-            spans.append((i, int(idx[0]), int(idx[-1]) + 1))
-    lengths = np.array([hi - lo for _, lo, hi in spans], dtype=np.int64)
+    done = sum("dur" in row for row in net.history)
+    stopped = any(
+        isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+        for _, cb in net.callbacks_
+    )
+    if done < max_epochs and not stopped:
+        raise KeyboardInterrupt(
+            f"training was interrupted after {done} of {max_epochs} epochs; "
+            "the estimator was left as it was before fit."
+        )
 
-    def back(segments):
-        return [(spans[j][0], spans[j][1] + a, spans[j][1] + b) for j, a, b in segments if b > a]
 
-    train, valid = (back(part) for part in split_segments(lengths, validation_fraction, seed))
-    if positive is not None and valid:
-        has_event = any(positive[offsets[i] + a : offsets[i] + b].any() for i, a, b in train)
-        if not has_event:
-            train, valid = (back(part) for part in _time_split(lengths, validation_fraction))
-    return train, valid
+def survival_cells(y, horizons: int, *, task: str):
+    """Per-horizon labels, known mask and positive weight of a validated target.
+
+    Returns ``labels`` (n, K) float32, ``known`` (n, K) bool and
+    ``pos_weight`` = N_neg / N_pos over the known cells; ValueError (ending
+    in ``task``) unless both classes occur.
+    """
+    labels, known = horizon_labels(y, horizons)
+    n_pos, n_neg = count_known_cells(labels, known, horizons, task=task)
+    return labels, known, n_neg / n_pos
 
 
 def fit_event_net(
     build_module,
+    source,
     *,
-    offsets,
     labels,
     known,
-    embeddings=None,
-    panel=None,
-    context_length=None,
-    patch_size=1,
     pos_weight,
     validation_fraction,
     stride,
     seed,
+    monitor="valid_loss",
     **train,
 ):
-    """Train an ``EventModule`` on labelled rows with the survival BCE.
+    """Train an ``EventModule`` on the labelled rows of a row source with the survival BCE.
 
-    Rows arrive either as precomputed ``embeddings`` (frozen encoder) or as
-    row numbers into ``panel``, cut into contexts per batch (trained encoder).
+    ``source`` is an ``EmbeddingRows`` (frozen encoder: the network sees
+    ``h``) or a ``PanelRows`` (trained encoder: contexts are cut per batch).
+    Whole series (or, with few series, the end of each) are held out for
+    early stopping, and both parts must hold an event (``_split``).
+    ``monitor="valid_auroc"`` stops on the ranking of the validation rows.
     ``train`` holds ``fit_net``'s optimisation settings.
     """
-    from .nn.losses import SurvivalBCELoss
-
     labelled = known.any(axis=1)
     positive = (labels.astype(bool) & known).any(axis=1)
+    offsets = source.offsets
     train_segs, valid_segs = labelled_segments(
         offsets, labelled, validation_fraction, seed, positive=positive
     )
@@ -405,81 +294,20 @@ def fit_event_net(
         if not lengths.sum():
             return None
         rows = np.concatenate(rows)
-        data = {"rows": rows} if embeddings is None else {"embeddings": embeddings[rows]}
-        return EventRows(
-            labels[rows], known[rows], segment_lengths=lengths, stride=stride, seed=seed, **data
+        return source.dataset(
+            rows, labels[rows], known[rows], segment_lengths=lengths, stride=stride, seed=seed
         )
 
+    valid_ds = dataset(valid_segs, 1)
+    stage = [("valid_auroc", ValidRankScore())] if valid_ds is not None else []
     return fit_net(
         build_module,
         SurvivalBCELoss(pos_weight=pos_weight),
         dataset(train_segs, stride),
-        dataset(valid_segs, 1),
-        collate=event_collate(panel, context_length=context_length, patch_size=patch_size),
+        valid_ds,
+        collate=source.collate(),
         seed=seed,
+        monitor=monitor,
+        stage_callbacks=stage,
         **train,
     )
-
-
-def iter_embeddings(encoder, panel, rows, *, context_length, patch_size, batch_size):
-    """Yield (positions in ``rows``, h_t tensor (b, D)) chunk by chunk."""
-    device = module_device(encoder)
-    for sel, sidx, t in row_chunks(panel, rows, batch_size, context_length):
-        ctx, mask = gather_contexts(
-            panel.series, sidx, t, context_length=context_length, patch_size=patch_size
-        )
-        yield sel, encoder(torch.from_numpy(ctx).to(device), torch.from_numpy(mask).to(device))
-
-
-@torch.inference_mode()
-def embed_rows(encoder, panel, rows, *, context_length, patch_size, batch_size=512):
-    """``h_t`` of the given rows as float32 (n, D), computed in chunks."""
-    encoder.eval()
-    out = np.empty((len(rows), encoder.d_model), dtype=np.float32)
-    chunks = iter_embeddings(
-        encoder,
-        panel,
-        rows,
-        context_length=context_length,
-        patch_size=patch_size,
-        batch_size=batch_size,
-    )
-    for sel, h in chunks:
-        out[sel] = h.float().cpu().numpy()
-    return out
-
-
-@torch.inference_mode()
-def surface_rows(
-    module, *, panel=None, embeddings=None, rows=None, context_length, patch_size, batch_size
-):
-    """Event CDF (n, K) float32 from raw ``rows`` of a panel or from embeddings, in chunks.
-
-    Only one chunk of contexts and embeddings is alive at a time, so memory
-    beyond the output stays flat however long the stream is.
-    """
-    module.eval()
-    K = module.dts.numel()
-    if embeddings is not None:
-        device = module_device(module)
-        out = np.empty((len(embeddings), K), dtype=np.float32)
-        chunks = (
-            (slice(a, a + batch_size), torch.from_numpy(embeddings[a : a + batch_size]).to(device))
-            for a in range(0, len(embeddings), batch_size)
-        )
-    else:
-        rows = np.arange(panel.n_rows) if rows is None else rows
-        out = np.empty((len(rows), K), dtype=np.float32)
-        chunks = iter_embeddings(
-            module.encoder,
-            panel,
-            rows,
-            context_length=context_length,
-            patch_size=patch_size,
-            batch_size=batch_size,
-        )
-    for sel, h in chunks:
-        # (rows, K, hidden) activations: small row blocks stay in cache
-        parts = [cdf_from_hazard_logits(module(h=part)) for part in h.split(16)]
-        out[sel] = torch.cat(parts).float().cpu().numpy()
-    return out

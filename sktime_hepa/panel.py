@@ -52,10 +52,27 @@ class Panel:
         """Series index of every row, shape (n_rows,)."""
         return np.repeat(np.arange(len(self.series)), self.lengths)
 
+    def scaled(self, mean: np.ndarray, scale: np.ndarray) -> Panel:
+        """The same series z-scored per channel: ``(x - mean) / scale``, float32."""
+        series = [((s - mean) / scale).astype(np.float32, copy=False) for s in self.series]
+        return Panel(series=series, offsets=self.offsets)
+
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(series index, step within series) of every row, each shape (n_rows,)."""
         groups = self.groups
         return groups, np.arange(self.n_rows) - self.offsets[groups]
+
+
+def fit_channel_scaling(series: list) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std over all rows, computed in float64, stored as float32.
+
+    Constant channels get scale 1 so that they stay finite.
+    """
+    values = np.concatenate(series).astype(np.float64)
+    mean = values.mean(axis=0)
+    scale = values.std(axis=0)
+    scale[scale < 1e-8] = 1.0
+    return mean.astype(np.float32), scale.astype(np.float32)
 
 
 def _is_multiindex_frame(X) -> bool:

@@ -11,10 +11,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sktime_hepa.baselines import AgeBaseline, RidgeBaseline, _person_period
 from sktime_hepa.datasets import get_data_home, load_cmapss, make_run_to_failure
 from sktime_hepa.metrics import h_auroc_score, per_horizon_auroc
 from sktime_hepa.panel import series_ids
+from sktime_hepa.surfaces.baselines import AgeBaseline, RidgeBaseline, _person_period
 from sktime_hepa.targets import horizon_labels, make_survival_target, target_from_event_labels
 
 K = 40

@@ -123,14 +123,19 @@ def test_finetune_modes_train_and_freeze_the_right_parts(mode, finetuned, fitted
         "end_to_end": {"encoder", "predictor", "head"},
         "scratch": {"encoder", "predictor", "head"},
     }[mode]
+    if mode == "probe":
+        # the paper's linear probe reads h_t itself: no predictor in the network
+        assert before.predictor is None and after.predictor is None
     for part in ("encoder", "predictor", "head"):
+        if getattr(after, part) is None:
+            continue
         grads = {p.requires_grad for p in getattr(after, part).parameters()}
         assert grads == {part in trained}, part
         changed = not _same_weights(_state(getattr(before, part)), _state(getattr(after, part)))
         # the attention-pool query of the encoder only serves pretraining targets
         assert changed == (part in trained), part
     # where training starts: pretrained weights except in "scratch"
-    for part in ("encoder", "predictor"):
+    for part in ("encoder", "predictor") if mode != "probe" else ("encoder",):
         pretrained = _same_weights(_state(getattr(pre, part)), _state(getattr(before, part)))
         assert pretrained == (mode != "scratch"), part
     # the frozen pretrainer is used as is; "scratch" borrows only its architecture
@@ -148,9 +153,10 @@ def test_finetune_modes_parameter_counts(finetuned, fitted_pretrainer):
     counts.update({m: finetuned[m, 2].n_parameters_ for m in ("end_to_end", "scratch")})
     n_head = 2 * 16 + 16 + 1  # LayerNorm(16) + Linear(16, 1)
     total = pre["encoder"] + pre["predictor"] + n_head
-    assert {c["total"] for c in counts.values()} == {total}
+    n_probe = 16 + 1  # Linear(16, 1) on h_t: the paper's 257 parameters at d=256
+    assert {c["total"] for m, c in counts.items() if m != "probe"} == {total}
+    assert counts["probe"] == {"total": pre["encoder"] + n_probe, "trained": n_probe}
     assert counts["predictor"]["trained"] == pre["predictor"] + n_head
-    assert counts["probe"]["trained"] == n_head
     assert counts["end_to_end"]["trained"] == total
     assert counts["scratch"]["trained"] == total
     assert pre == {"encoder": pre["encoder"], "predictor": 16 * 17 + 16 + 16 * 16 + 16}

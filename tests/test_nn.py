@@ -161,7 +161,7 @@ def test_modules_compose():
     np.testing.assert_array_equal(ctx[1, -1], series[0][20])
     np.testing.assert_array_equal(fut[1, 0], series[0][21])
     tensors = [torch.from_numpy(a) for a in (ctx, ctx_mask, fut, fut_mask)]
-    h_hat, h_star = jepa(*tensors, torch.from_numpy(dt.astype(np.float32)))
+    h_hat, h_star, _ = jepa(*tensors, torch.from_numpy(dt.astype(np.float32)))
     assert h_hat.shape == h_star.shape == (2, 16)
     events = EventModule(encoder=enc, predictor=pred, head=EventHead(d_model=16), n_horizons=7)
     logits = events(context=tensors[0], context_mask=tensors[1])

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from sktime_hepa.baselines import SurvivalForestBaseline, _ema_features
 from sktime_hepa.datasets import make_run_to_failure
 from sktime_hepa.panel import Panel, series_ids
+from sktime_hepa.surfaces.baselines import SurvivalForestBaseline, _ema_features
 from sktime_hepa.targets import SURVIVAL_DTYPE
 
 pytest.importorskip("sksurv")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -10,31 +12,81 @@ from .predictor import HorizonPredictor
 
 
 class JEPAModule(nn.Module):
-    """Stage 1: predict the target embedding of ``x_(t, t+dt]`` from ``h_t``."""
+    """Stage 1: predict the target embedding of ``x_(t, t+dt]`` from ``h_t``.
 
-    def __init__(self, *, encoder: HEPAEncoder, predictor: HorizonPredictor):
+    Parameters
+    ----------
+    encoder : HEPAEncoder
+    predictor : HorizonPredictor
+    target_encoder : HEPAEncoder or None
+        None: the target branch is ``encoder`` itself (weight-shared, trained
+        jointly, no stop-gradient: the paper's section 3.1). Otherwise a
+        frozen copy that ``update_target`` moves towards ``encoder`` by an
+        exponential moving average (the paper's appendix I.3 ablation).
+    """
+
+    def __init__(
+        self,
+        *,
+        encoder: HEPAEncoder,
+        predictor: HorizonPredictor,
+        target_encoder: HEPAEncoder | None = None,
+    ):
         super().__init__()
         self.encoder = encoder
         self.predictor = predictor
+        self.target_encoder = target_encoder
+        if target_encoder is not None:
+            target_encoder.load_state_dict(encoder.state_dict())
+            target_encoder.requires_grad_(False)
+
+    @classmethod
+    def with_ema_target(cls, *, encoder: HEPAEncoder, predictor: HorizonPredictor):
+        """A module whose target branch is an EMA copy of ``encoder``."""
+        return cls(encoder=encoder, predictor=predictor, target_encoder=copy.deepcopy(encoder))
 
     def forward(self, context, context_mask, target, target_mask, dt):
-        """Returns (h_hat, h_star), each (B, D)."""
+        """Returns (h_hat, h_star, h_t), each (B, D)."""
         stats = self.encoder.context_stats(context, context_mask)  # 2 x (B, C)
         h = self.encoder(context, context_mask, stats=stats)  # (B, D)
         h_hat = self.predictor(h, dt)  # (B, D)
-        # weight-shared target branch; no stop-gradient (paper section 3.1)
-        h_star = self.encoder.encode_target(target, target_mask, stats=stats)  # (B, D)
-        return h_hat, h_star
+        if self.target_encoder is None:
+            h_star = self.encoder.encode_target(target, target_mask, stats=stats)  # (B, D)
+        else:
+            with torch.no_grad():
+                h_star = self.target_encoder.encode_target(target, target_mask, stats=stats)
+        return h_hat, h_star, h
+
+    @torch.no_grad()
+    def update_target(self, momentum: float) -> None:
+        """target <- momentum * target + (1 - momentum) * encoder (EMA target only)."""
+        if self.target_encoder is None:
+            return
+        for t, s in zip(self.target_encoder.parameters(), self.encoder.parameters(), strict=True):
+            t.lerp_(s, 1.0 - momentum)
+
+
+class EmbeddingScaler(nn.Module):
+    """Fixed per-dimension z-score of ``h_t`` (fitted on training embeddings, not trained)."""
+
+    def __init__(self, *, mean, scale):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, h):
+        return (h - self.mean) / self.scale  # (B, D)
 
 
 class EventModule(nn.Module):
     """Stage 2: hazard logits at horizons 1..K for each row.
 
-    Two heads exist: HEPA's (``predictor`` + the shared linear ``head`` on each
-    predicted embedding) and the baselines' dt-conditioned MLP (``predictor``
-    None, ``head`` a ``DtMLPHead`` taking ``(h, dts)``). ``encoder`` may be
-    None when the rows arrive as precomputed embeddings; it may be any module
-    mapping ``(context, context_mask)`` to ``(B, D)``.
+    Three heads exist: HEPA's (``predictor`` + the shared ``EventHead`` on each
+    predicted embedding), and two that read ``h_t`` directly with ``predictor``
+    None and ``head`` taking ``(h, dts)``: the baselines' ``DtMLPHead`` and the
+    ``LinearProbeHead``. ``encoder`` maps ``(context, context_mask)`` to
+    ``(B, D)``; it may be None when rows only ever arrive as embeddings.
+    ``scaler`` (optional) standardises ``h_t`` before the head.
     """
 
     def __init__(
@@ -44,17 +96,60 @@ class EventModule(nn.Module):
         predictor: HorizonPredictor | None,
         head: nn.Module,
         n_horizons: int,
+        scaler: EmbeddingScaler | None = None,
     ):
         super().__init__()
         self.encoder = encoder
         self.predictor = predictor
         self.head = head
+        self.scaler = scaler
         self.register_buffer("dts", torch.arange(1, n_horizons + 1, dtype=torch.float32))
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        *,
+        encoder: nn.Module | None,
+        predictor: HorizonPredictor | None,
+        head: nn.Module,
+        n_horizons: int,
+        trained: set,
+        scaler: EmbeddingScaler | None = None,
+    ) -> EventModule:
+        """Assemble from pretrained parts: copies them, and freezes what is not trained.
+
+        Parameters
+        ----------
+        encoder, predictor : nn.Module or None
+            Pretrained (or freshly built) parts; deep-copied, so the fitted
+            pretrainer they come from is never modified.
+        head : nn.Module
+            The new head (always trained).
+        n_horizons : int
+        trained : set of {"encoder", "predictor", "head"}
+            The parts whose parameters the optimiser may change; the others
+            get ``requires_grad=False``.
+        scaler : EmbeddingScaler, optional
+        """
+        module = cls(
+            encoder=copy.deepcopy(encoder),
+            predictor=copy.deepcopy(predictor),
+            head=head,
+            n_horizons=n_horizons,
+            scaler=scaler,
+        )
+        for name in ("encoder", "predictor", "head"):
+            part = getattr(module, name)
+            if part is not None:
+                part.requires_grad_(name in trained)
+        return module
 
     def forward(self, h=None, context=None, context_mask=None):
         """Hazard logits (B, K) from embeddings h (B, D) or raw contexts."""
         if h is None:
             h = self.encoder(context, context_mask)  # (B, D)
+        if self.scaler is not None:
+            h = self.scaler(h)  # (B, D)
         if self.predictor is None:
             return self.head(h, self.dts)  # (B, K)
         h_hat = self.predictor.forward_horizons(h, self.dts)  # (B, K, D)

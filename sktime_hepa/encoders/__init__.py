@@ -1,0 +1,23 @@
+"""Encoder estimators: each returns one embedding ``h_t`` per row (the encoder slot).
+
+* :class:`HEPAPretrainer`: HEPA's causal Transformer, JEPA-pretrained;
+* :class:`MAEPretrainer`: the same encoder, masked-reconstruction pretrained;
+* :class:`PatchTSTEncoder`, :class:`ITransformerEncoder`: trained end to end
+  on the event task, then frozen.
+"""
+
+from ._base import EncoderTransformer, HEPAEmbeddings, SelfSupervisedEncoder, SupervisedEncoder
+from .hepa import HEPAPretrainer
+from .mae import MAEPretrainer
+from .supervised import ITransformerEncoder, PatchTSTEncoder
+
+__all__ = [
+    "EncoderTransformer",
+    "HEPAEmbeddings",
+    "HEPAPretrainer",
+    "ITransformerEncoder",
+    "MAEPretrainer",
+    "PatchTSTEncoder",
+    "SelfSupervisedEncoder",
+    "SupervisedEncoder",
+]

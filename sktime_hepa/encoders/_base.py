@@ -1,0 +1,370 @@
+"""The encoder slot: what every encoder estimator shares, and the two ways to fit one.
+
+An *encoder estimator* is a scikit-learn transformer whose fitted ``net_``
+holds a torch module mapping ``(context, context_mask)`` to ``h_t`` of shape
+``(B, d_model)``. It owns its input scaling, so downstream code reads rows
+through :meth:`EncoderTransformer.to_rows` and never touches its internals.
+A new encoder is one ``nn.Module`` plus a thin subclass of
+:class:`SelfSupervisedEncoder` (``_build_module``, ``_criterion``) or of
+:class:`SupervisedEncoder` (``_backbone``); see docs/design.md.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import ClassifierTags
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from .._atomic import fit_atomically
+from .._inference import embed_rows
+from .._rows import EMBEDDING_PREFIXES, HEPAEmbeddings, PanelRows, PretrainWindows, pretrain_collate
+from .._split import split_segments
+from .._training import fit_event_net, fit_net, fit_seed, resolve_device, survival_cells
+from ..diagnostics import COLLAPSE_COSINE, CollapseWarning, embedding_stats, is_collapsed
+from ..nn.dt_mlp_head import DtMLPHead
+from ..nn.encoder import HEPAEncoder
+from ..nn.hepa import EventModule
+from ..panel import Panel, as_panel, fit_channel_scaling
+from ..targets import validate_event_target
+
+__all__ = [
+    "EncoderTransformer",
+    "HEPAEmbeddings",
+    "SelfSupervisedEncoder",
+    "SupervisedEncoder",
+    "SIZE_CONSTRAINTS",
+    "check_rows",
+    "check_batch_size",
+]
+
+#: Constraints of the Transformer size parameters every encoder has.
+SIZE_CONSTRAINTS = {
+    "d_model": [Interval(Integral, 2, None, closed="left")],
+    "n_layers": [Interval(Integral, 1, None, closed="left")],
+    "n_heads": [Interval(Integral, 1, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+}
+
+
+def check_rows(rows, n_rows: int) -> np.ndarray:
+    """Row numbers as int64, each in [0, n_rows); ValueError otherwise."""
+    rows = np.asarray(rows)
+    if rows.ndim != 1 or (rows.size and not np.issubdtype(rows.dtype, np.integer)):
+        raise ValueError(f"rows must be a 1-D array of row numbers, got {rows.dtype} {rows.shape}.")
+    if rows.size and (rows.min() < 0 or rows.max() >= n_rows):
+        raise ValueError(f"rows must lie in [0, {n_rows}) (X has {n_rows} rows).")
+    return rows.astype(np.int64)
+
+
+def check_batch_size(batch_size) -> int:
+    """A positive int chunk size for inference methods; ValueError otherwise."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    return int(batch_size)
+
+
+def check_heads(estimator) -> None:
+    """``d_model`` must split evenly over the attention heads."""
+    if estimator.d_model % estimator.n_heads:
+        raise ValueError(
+            f"d_model={estimator.d_model} must be divisible by n_heads={estimator.n_heads}."
+        )
+
+
+def causal_patch_encoder(estimator, n_channels: int) -> HEPAEncoder:
+    """HEPA's causal patch Transformer sized by an estimator's parameters (HEPA, MAE)."""
+    return HEPAEncoder(
+        n_channels=n_channels,
+        d_model=estimator.d_model,
+        n_layers=estimator.n_layers,
+        n_heads=estimator.n_heads,
+        patch_size=estimator.patch_size,
+        dropout=estimator.dropout,
+        normalization=estimator.normalization,
+    )
+
+
+def count_parameters(module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+class EncoderTransformer(TransformerMixin, BaseEstimator):
+    """Shared scaling, ``to_rows`` and ``transform`` of every encoder estimator.
+
+    A fitted subclass holds ``net_`` whose ``module_.encoder`` maps
+    ``(context, context_mask)`` to ``(B, d_model)``, the per-channel z-score
+    ``mean_``/``scale_``, ``context_length`` and ``patch_size`` (contexts are
+    left-padded to a multiple of it).
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # frames with these column names are embeddings (set_output="pandas")
+        EMBEDDING_PREFIXES.add(cls._feature_prefix())
+
+    def _scaled_training_panel(self, X) -> Panel:
+        """Read the training X (setting the input features) and fit the scaling."""
+        panel = as_panel(X, estimator=self, reset=True)
+        self.mean_, self.scale_ = fit_channel_scaling(panel.series)
+        return panel.scaled(self.mean_, self.scale_)
+
+    def _training_rows(self, panel: Panel) -> PanelRows:
+        return PanelRows(panel, context_length=self.context_length, patch_size=self.patch_size)
+
+    # -- the encoder slot ---------------------------------------------------------
+    @property
+    def encoder_module_(self):
+        """The fitted torch module mapping ``(context, context_mask)`` to ``h_t``."""
+        check_is_fitted(self)
+        return self.net_.module_.encoder
+
+    def to_rows(self, X) -> PanelRows:
+        """X validated against the fit, scaled, as a row source for downstream networks.
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``, with the same sensors
+
+        Returns
+        -------
+        PanelRows
+        """
+        check_is_fitted(self)
+        panel = as_panel(X, estimator=self, reset=False).scaled(self.mean_, self.scale_)
+        return PanelRows(panel, context_length=self.context_length, patch_size=self.patch_size)
+
+    def transform(self, X):
+        """Summary embedding ``h_t`` of every row.
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``, with the same sensors
+
+        Returns
+        -------
+        H : HEPAEmbeddings (an ndarray subclass) of float32, shape (n_rows, d_model)
+        """
+        return self.transform_rows(X, None)
+
+    def transform_rows(self, X, rows=None, *, batch_size=512):
+        """Embeddings of selected rows only; their contexts still reach back into X.
+
+        Scoring every s-th step of a long stream, or only the labelled rows of
+        a label budget, costs in proportion to the rows asked for.
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``
+        rows : array-like of int, optional
+            Row numbers into X (all rows when None).
+        batch_size : int, default=512
+            Rows per chunk; memory beyond the output scales with it.
+
+        Returns
+        -------
+        H : HEPAEmbeddings of float32, shape (n_selected, d_model)
+            ``H.groups`` holds the series index of each selected row.
+        """
+        batch_size = check_batch_size(batch_size)
+        source = self.to_rows(X)
+        rows = np.arange(source.n_rows) if rows is None else check_rows(rows, source.n_rows)
+        H = embed_rows(self.encoder_module_, source, rows, batch_size=batch_size)
+        H = H.view(HEPAEmbeddings)
+        H.groups = source.groups[rows]
+        return H
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``<method>0 .. <method>{width-1}`` of the embedding columns (e.g. hepa0)."""
+        check_is_fitted(self)
+        width = self.encoder_module_.d_model
+        return np.asarray([f"{self._feature_prefix()}{i}" for i in range(width)], dtype=object)
+
+    @classmethod
+    def _feature_prefix(cls) -> str:
+        return cls.__name__.lower().replace("pretrainer", "").replace("encoder", "")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        return tags
+
+
+class SelfSupervisedEncoder(EncoderTransformer):
+    """Fit of the self-supervised patch-encoder pretrainers (no labels).
+
+    Subclasses define ``__init__`` (sklearn reads parameters from its
+    signature), ``_build_module(n_channels)`` returning a module with an
+    ``encoder`` attribute, ``_criterion()``, ``_part_names`` (loss parts for
+    the history), ``_max_horizon`` (largest future window a sample needs; 1
+    when none) and optionally ``_stage_callbacks()``.
+    """
+
+    _part_names: tuple = ()
+
+    @fit_atomically
+    def fit(self, X, y=None):
+        """Pretrain on unlabeled series.
+
+        Parameters
+        ----------
+        X : DataFrame with a (series, time) MultiIndex, 2-D array (one series)
+            or 3-D array (n_series, n_channels, n_timepoints)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        check_heads(self)
+        device, seed = resolve_device(self.device), fit_seed(self.random_state)
+        panel = self._scaled_training_panel(X)
+        rows = self._training_rows(panel)
+        train_ds, valid_ds = self._pretraining_windows(panel, seed)
+        self.net_ = fit_net(
+            lambda: self._build_module(panel.n_channels),
+            self._criterion(),
+            train_ds,
+            valid_ds,
+            collate=pretrain_collate(
+                panel.series,
+                context_length=rows.context_length,
+                patch_size=self.patch_size,
+                futures=self._max_horizon > 1,
+            ),
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            device=device,
+            verbose=self.verbose,
+            seed=seed,
+            part_names=self._part_names,
+            stage_callbacks=self._stage_callbacks(),
+            callbacks=self.callbacks,
+        )
+        self.history_ = self.net_.history
+        self.collapse_stats_ = self._check_collapse(rows, seed)
+        return self
+
+    def _pretraining_windows(self, panel: Panel, seed: int):
+        """Training and validation (series, t, dt) samples; validation None when empty."""
+        if panel.lengths.max() < 2:
+            raise ValueError(
+                f"X has {panel.n_rows} sample(s) and no series with 2 or more steps: "
+                "pretraining needs at least one step after an observation time."
+            )
+        train, valid = split_segments(panel.lengths, self.validation_fraction, seed)
+        windows = dict(stride=self.stride, max_horizon=self._max_horizon)
+        train_ds = PretrainWindows(train, random=True, seed=seed, **windows)
+        valid_ds = PretrainWindows(valid, random=False, seed=seed + 1, **windows)
+        if not len(train_ds) and self.max_epochs:
+            raise ValueError(
+                "the series left for training after holding out validation_fraction="
+                f"{self.validation_fraction} of them have no step after an observation time "
+                "(all are 1 step long); lower validation_fraction, or set it to 0 to train "
+                "on all series without early stopping."
+            )
+        return train_ds, valid_ds if len(valid_ds) else None
+
+    def _stage_callbacks(self) -> list:
+        """Named skorch callbacks of this pretraining objective."""
+        return []
+
+    def _check_collapse(self, source: PanelRows, seed: int) -> dict:
+        """Spread of the fitted encoder's ``h_t`` on up to 1024 training rows; warn if collapsed."""
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(source.n_rows, min(1024, source.n_rows), replace=False))
+        H = embed_rows(self.net_.module_.encoder, source, rows)
+        stats = embedding_stats(H)
+        if is_collapsed(stats):
+            warnings.warn(
+                f"{type(self).__name__} embeddings are collapsed: the median cosine between a "
+                f"row's h_t and the mean h_t is {stats['cos']:.4f} (collapse above "
+                f"{COLLAPSE_COSINE}) and their effective rank is {stats['rank']:.2f} of "
+                f"{H.shape[1]}. Every row maps to nearly the same vector, so a head on them "
+                "learns little more than the base rate. Try l1_reduction='mean', "
+                "sigreg_on='all', a larger alpha, or a lower lr; history_ shows per epoch "
+                "where the spread was lost (h_cos, h_rank).",
+                CollapseWarning,
+                stacklevel=3,
+            )
+        return stats
+
+
+class SupervisedEncoder(EncoderTransformer):
+    """Fit an encoder end to end on the event task, then serve it frozen.
+
+    The encoder and a dt-MLP head are trained together with HEPA's
+    positive-weighted survival BCE on the labels of ``fit``; ``transform``
+    returns the encoder's representation (the head is only a training aid).
+    Subclasses define ``__init__`` and ``_backbone(n_channels)``.
+    """
+
+    @fit_atomically
+    def fit(self, X, y=None):
+        """Train encoder and head on labelled series.
+
+        Parameters
+        ----------
+        X : DataFrame with a (series, time) MultiIndex, 2-D array (one series)
+            or 3-D array (n_series, n_channels, n_timepoints)
+        y : structured array with fields ``event`` and ``time`` (one per row),
+            or 1-D binary per-step event labels
+            Required; the default None only lets ``fit(X)`` (and a Pipeline's
+            ``fit_transform(X)``) raise a clear ValueError instead of a TypeError.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        check_heads(self)
+        device, seed = resolve_device(self.device), fit_seed(self.random_state)
+        panel = self._scaled_training_panel(X)
+        y, _ = validate_event_target(
+            y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
+        )
+        labels, known, pos_weight = survival_cells(
+            y, self.horizons, task="the encoder cannot be trained on the event task"
+        )
+        self.net_ = fit_event_net(
+            lambda: self._event_module(panel.n_channels),
+            self._training_rows(panel),
+            labels=labels,
+            known=known,
+            pos_weight=pos_weight,
+            validation_fraction=self.validation_fraction,
+            stride=self.stride,
+            seed=seed,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            device=device,
+            verbose=self.verbose,
+            callbacks=self.callbacks,
+        )
+        self.history_ = self.net_.history
+        return self
+
+    def _event_module(self, n_channels: int) -> EventModule:
+        backbone = self._backbone(n_channels)
+        head = DtMLPHead(d_input=backbone.d_model, n_embeddings=max(256, self.horizons))
+        return EventModule(encoder=backbone, predictor=None, head=head, n_horizons=self.horizons)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        # y is one binary event per row (0/1 per-step labels or (event, time)):
+        # declaring it lets tools that read tags (sklearn's checks) pass binary y
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        return tags

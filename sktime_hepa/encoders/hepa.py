@@ -1,0 +1,211 @@
+"""HEPAPretrainer: self-supervised JEPA pretraining of the causal encoder."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._training import TRAINING_CONSTRAINTS
+from ..callbacks import CollapseMonitor, EMATargetUpdate
+from ..nn.encoder import NORMALIZATIONS
+from ..nn.hepa import JEPAModule
+from ..nn.losses import L1_REDUCTIONS, SIGREG_ON, JEPALoss
+from ..nn.predictor import HorizonPredictor
+from ._base import SIZE_CONSTRAINTS, SelfSupervisedEncoder, causal_patch_encoder, count_parameters
+
+__all__ = ["HEPAPretrainer"]
+
+
+class HEPAPretrainer(SelfSupervisedEncoder):
+    """Pretrain a causal Transformer encoder with the HEPA JEPA objective.
+
+    ``fit(X)`` needs no labels: a horizon-conditioned predictor learns to
+    predict the embedding of the future interval ``x_(t, t+dt]`` from
+    ``h_t = encoder(x_<=t)``, with ``dt ~ LogUniform[1, max_horizon]``.
+    ``transform(X)`` returns ``h_t`` for every row of X.
+
+    Parameters
+    ----------
+    d_model, n_layers, n_heads, patch_size, dropout : int, int, int, int, float
+        Encoder size; paper defaults 256, 2, 4, 16, 0.1.
+    predictor_hidden : int, default=384
+        Hidden width of the predictor MLP (197.6K parameters at d_model=256).
+    context_length : int or None, default=512
+        Steps of history in each row's context; None uses the whole history
+        (the paper's C-MAPSS setting).
+    normalization : {"instance", "instance_stats", "none"}, default="instance"
+        "instance" is the paper's per-context instance normalisation.
+        "instance_stats" adds a token with the context's mean and log-std, so
+        absolute sensor levels survive. "none" keeps only the per-channel
+        z-score fitted on the training data (applied in every mode).
+    max_horizon : int, default=200
+        Largest pretraining horizon.
+    alpha : float, default=0.1
+        SIGReg weight in ``(1 - alpha) * L1 + alpha * SIGReg``.
+    l1_reduction : {"mean", "sum"}, default="mean"
+        Reduction of the L1 term over embedding dimensions. "mean" gives the
+        paper's loss scale (converged epsilon ~0.015-0.06); "sum" makes the L1
+        term ~d times larger, SIGReg negligible beside it, and the encoder
+        collapses (docs/design.md).
+    sigreg_on : {"predictor", "all"}, default="predictor"
+        SIGReg on the predictor output only (the paper), or also on ``h_t``
+        and the target ``h*`` (LeJEPA), averaged.
+    target_encoder : {"shared", "ema"}, default="shared"
+        "shared": the target branch is the encoder itself, trained jointly
+        (the paper). "ema": a frozen copy updated as an exponential moving
+        average of the encoder after every step (the paper's I.3 ablation).
+    ema_momentum : float, default=0.99
+        tau of the EMA target.
+    lr, weight_decay, batch_size : float, float, int
+        AdamW settings; paper 3e-4, 1e-2, 64.
+    max_epochs, patience : int
+        Paper 100 and 10. Early stopping watches the validation loss.
+    validation_fraction : float, default=0.2
+        Share of whole series held out for early stopping (with fewer than 5
+        series, each is split in time instead). 0 disables validation and
+        early stopping.
+    stride : int, default=4
+        An epoch visits one random anchor per ``stride`` consecutive rows of
+        each series (neighbouring rows share almost all of their context).
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+    random_state : int, RandomState or None
+        Seeds weights, sampling and dropout: CPU fits are reproducible.
+    verbose : int, default=0
+        1 prints one line per epoch with train/valid losses.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Added to the package's own (early stopping, collapse statistics), e.g.
+        ``skorch.callbacks.Checkpoint`` or ``LRScheduler``; copied per fit.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is a ``JEPAModule``.
+    history_ : skorch.History
+        Per-epoch losses, including the L1 part (``valid_l1`` is the paper's
+        epsilon) and the SIGReg part, and the collapse statistics of the
+        epoch's validation batches: ``h_std``, ``h_rank``, ``h_cos`` (spread
+        of ``h_t``), ``pred_std``, ``pred_rank`` (of the predictor output) and
+        ``sigreg_gauss_ref`` / ``sigreg_const_ref`` (SIGReg of an N(0, I) and
+        of a constant batch of the same size; see ``sktime_hepa.diagnostics``).
+    collapse_stats_ : dict
+        ``std``, ``rank`` and ``cos`` of the fitted encoder's ``h_t`` on up to
+        1024 training rows; a ``CollapseWarning`` is raised when they show
+        collapse.
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        Per-channel z-score fitted on the training rows.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X has string column names.
+    """
+
+    _parameter_constraints: dict = {
+        **SIZE_CONSTRAINTS,
+        "patch_size": [Interval(Integral, 1, None, closed="left")],
+        "predictor_hidden": [Interval(Integral, 1, None, closed="left")],
+        "context_length": [Interval(Integral, 1, None, closed="left"), None],
+        "normalization": [StrOptions(set(NORMALIZATIONS))],
+        "max_horizon": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "l1_reduction": [StrOptions(set(L1_REDUCTIONS))],
+        "sigreg_on": [StrOptions(set(SIGREG_ON))],
+        "target_encoder": [StrOptions({"shared", "ema"})],
+        "ema_momentum": [Interval(Real, 0, 1, closed="both")],
+        **TRAINING_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        d_model=256,
+        n_layers=2,
+        n_heads=4,
+        patch_size=16,
+        dropout=0.1,
+        predictor_hidden=384,
+        context_length=512,
+        normalization="instance",
+        max_horizon=200,
+        alpha=0.1,
+        l1_reduction="mean",
+        sigreg_on="predictor",
+        target_encoder="shared",
+        ema_momentum=0.99,
+        lr=3e-4,
+        weight_decay=1e-2,
+        batch_size=64,
+        max_epochs=100,
+        patience=10,
+        validation_fraction=0.2,
+        stride=4,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.d_model = d_model
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.patch_size = patch_size
+        self.dropout = dropout
+        self.predictor_hidden = predictor_hidden
+        self.context_length = context_length
+        self.normalization = normalization
+        self.max_horizon = max_horizon
+        self.alpha = alpha
+        self.l1_reduction = l1_reduction
+        self.sigreg_on = sigreg_on
+        self.target_encoder = target_encoder
+        self.ema_momentum = ema_momentum
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.stride = stride
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    _part_names = ("l1", "sigreg")
+
+    @property
+    def _max_horizon(self) -> int:
+        return self.max_horizon
+
+    def _criterion(self):
+        return JEPALoss(alpha=self.alpha, l1_reduction=self.l1_reduction, sigreg_on=self.sigreg_on)
+
+    def _stage_callbacks(self) -> list:
+        named = [("collapse", CollapseMonitor())]
+        if self.target_encoder == "ema":
+            named.append(("ema_target", EMATargetUpdate(self.ema_momentum)))
+        return named
+
+    def _build_module(self, n_channels: int) -> JEPAModule:
+        predictor = HorizonPredictor(
+            d_model=self.d_model, hidden=self.predictor_hidden, horizon_scale=self.max_horizon
+        )
+        encoder = causal_patch_encoder(self, n_channels)
+        if self.target_encoder == "ema":
+            return JEPAModule.with_ema_target(encoder=encoder, predictor=predictor)
+        return JEPAModule(encoder=encoder, predictor=predictor)
+
+    @property
+    def predictor_module_(self):
+        """The fitted horizon-conditioned predictor (pred-FT starts from it)."""
+        check_is_fitted(self)
+        return self.net_.module_.predictor
+
+    @property
+    def n_parameters_(self) -> dict:
+        """Parameter counts of the encoder and predictor."""
+        check_is_fitted(self)
+        module = self.net_.module_
+        return {
+            "encoder": count_parameters(module.encoder),
+            "predictor": count_parameters(module.predictor),
+        }

@@ -1,0 +1,86 @@
+"""What every surface estimator shares: ``predict_proba``, ``predict``, ``score``, tags.
+
+A *surface estimator* is a classifier whose ``predict_surface(X)`` returns the
+event CDF ``p(t, dt)`` of shape ``(n_rows, horizons)``; the rest of the
+classifier API is read off that surface at ``horizon``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+__all__ = ["SurfaceEstimator"]
+
+
+class SurfaceEstimator(ClassifierMixin, BaseEstimator):
+    """Base of the event-surface estimators (``horizons`` and ``horizon`` parameters)."""
+
+    def _check_horizon(self) -> int:
+        """The dt that ``predict_proba`` answers for; ValueError beyond ``horizons``."""
+        horizon = self.horizons if self.horizon is None else self.horizon
+        if horizon > self.horizons:
+            raise ValueError(f"horizon={horizon} is beyond horizons={self.horizons}.")
+        return horizon
+
+    def predict_proba(self, X):
+        """P(no event, event) within ``horizon`` steps.
+
+        Parameters
+        ----------
+        X : same format and sensors as in ``fit``
+
+        Returns
+        -------
+        proba : ndarray of float64, shape (n_rows, 2)
+        """
+        p = self.predict_surface(X)[:, self._check_horizon() - 1].astype(np.float64)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X):
+        """``classes_[1]`` where the event is more likely than not within ``horizon``.
+
+        Parameters
+        ----------
+        X : same format and sensors as in ``fit``
+
+        Returns
+        -------
+        labels : ndarray of shape (n_rows,)
+        """
+        event = self.predict_proba(X)[:, 1] > 0.5  # checks fitted before classes_
+        return self.classes_[event.astype(int)]
+
+    def score(self, X, y, sample_weight=None):
+        """h-AUROC of the surface against y (the package's headline metric).
+
+        ``ClassifierMixin.score`` would be the accuracy of ``predict`` at one
+        horizon, which neither accepts a structured (event, time) y nor says
+        much about a time-to-event model.
+
+        Parameters
+        ----------
+        X : same format and sensors as in ``fit``
+        y : structured array with fields ``event`` and ``time``, or 1-D binary
+            per-step event labels (turned into (event, time) within each series)
+        sample_weight : None
+            Not supported; given for the signature of ``ClassifierMixin.score``.
+
+        Returns
+        -------
+        score : float
+        """
+        from ..metrics import h_auroc_scorer
+
+        if sample_weight is not None:
+            raise ValueError("score does not support sample_weight.")
+        return h_auroc_scorer(self, X, y)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        # accuracy against per-step labels is not what a time-to-event model
+        # optimises, so sklearn's 0.83-accuracy-on-blobs bar does not apply
+        tags.classifier_tags.poor_score = True
+        tags.non_deterministic = False
+        return tags

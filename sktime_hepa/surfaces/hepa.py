@@ -1,0 +1,426 @@
+"""HEPAEventPredictor: event-probability surfaces from a (pretrained) encoder."""
+
+from __future__ import annotations
+
+import copy
+from functools import partial
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._atomic import fit_atomically
+from .._inference import embed_rows, surface_rows
+from .._rows import EmbeddingRows, is_embeddings, read_embeddings
+from .._training import (
+    TRAINING_CONSTRAINTS,
+    fit_event_net,
+    fit_seed,
+    resolve_device,
+    survival_cells,
+)
+from ..encoders import EncoderTransformer, HEPAPretrainer, SupervisedEncoder
+from ..encoders._base import check_batch_size, check_rows
+from ..nn.dt_mlp_head import DtMLPHead
+from ..nn.event_head import EventHead, LinearProbeHead
+from ..nn.hepa import EmbeddingScaler, EventModule
+from ..nn.predictor import HorizonPredictor
+from ..panel import as_panel
+from ..targets import validate_event_target
+from ._base import SurfaceEstimator
+
+__all__ = ["HEPAEventPredictor"]
+
+FINETUNE_MODES = ("predictor", "probe", "end_to_end", "scratch")
+HEADS = ("predictor", "dt_mlp")
+#: The parts each finetune mode trains (the rest is frozen).
+TRAINED_PARTS = {
+    "predictor": {"predictor", "head"},
+    "probe": {"head"},
+    "end_to_end": {"encoder", "predictor", "head"},
+    "scratch": {"encoder", "predictor", "head"},
+}
+
+
+class HEPAEventPredictor(SurfaceEstimator):
+    """Probability surface p(t, dt) = P(event within dt steps | x_<=t), dt = 1..K.
+
+    A pretrained HEPA encoder (frozen by default) feeds the horizon-conditioned
+    predictor; a shared event head turns each predicted embedding into a
+    hazard, and the hazards compose into a survival CDF that is non-decreasing
+    in dt by construction. Training minimises positive-weighted BCE on the CDF
+    over the known (uncensored) cells.
+
+    Parameters
+    ----------
+    pretrainer : encoder estimator, FrozenEstimator, "passthrough" or None, default=None
+        Where the encoder comes from: any encoder of the package
+        (``HEPAPretrainer``, ``MAEPretrainer``, ``PatchTSTEncoder``, ...). An
+        unfitted one is cloned and fitted on the X (and y, for the supervised
+        encoders) given to ``fit``; None means ``HEPAPretrainer()`` with this
+        estimator's ``device`` and ``random_state``. A fitted one wrapped in
+        ``sklearn.frozen.FrozenEstimator`` is used as is, so a grid search
+        does not pretrain again. "passthrough" means X already holds
+        embeddings ``h_t`` (the output of an encoder's ``transform``, e.g. in
+        a Pipeline, also as a DataFrame under ``set_output(transform="pandas")``);
+        that is also detected automatically when ``pretrainer`` is None.
+    finetune : {"predictor", "probe", "end_to_end", "scratch"}, default="predictor"
+        "predictor" (paper's pred-FT): encoder frozen, predictor + head trained.
+        "probe": the paper's linear probe (appendix F): one ``Linear(d, 1)``
+        on the frozen ``h_t`` gives a hazard shared by every horizon (d + 1
+        trained parameters); the surface stays monotone.
+        "end_to_end": everything trained from the pretrained weights.
+        "scratch": everything trained from random weights, no pretraining (a
+        frozen pretrainer then only lends its architecture and input scaling).
+        With embeddings as input "predictor" and "probe" apply.
+    head : {"predictor", "dt_mlp"}, default="predictor"
+        "predictor": HEPA's horizon-conditioned predictor (pretrained weights
+        when the encoder has some) and the 769-parameter event head, 198K
+        trained parameters. "dt_mlp": the baselines' dt-conditioned MLP of
+        appendix C (264K parameters at width 256), trained from scratch on
+        ``h_t``. Not used by ``finetune="probe"``.
+    horizons : int, default=200
+        K; the surface covers dt = 1..K (paper: 150 for C-MAPSS/TEP, 200 else).
+    horizon : int or None, default=None
+        The dt that ``predict_proba`` and ``predict`` answer for; None means K.
+    standardize : bool, default=False
+        z-score the frozen ``h_t`` per dimension (statistics of the labelled
+        training rows, stored in the network) before the predictor or head.
+        Only with a frozen encoder ("predictor", "probe").
+    lr, weight_decay, batch_size : float, float, int
+        AdamW settings; paper 1e-3, 1e-2, 64.
+    max_epochs, patience : int
+        Paper 50 and 10.
+    min_steps : int, default=100
+        Optimiser steps before early stopping may act. With few labels an
+        epoch is a handful of steps and patience alone would stop a head
+        after ~20 steps, near its random start.
+    monitor : {"valid_loss", "valid_auroc"}, default="valid_loss"
+        What early stopping watches: the validation BCE, or the mean
+        per-horizon AUROC of the validation rows (ranks rather than
+        calibrates).
+    validation_fraction : float, default=0.2
+        Share of whole series held out for early stopping (with fewer than 5
+        series, each is split in time). Both parts must hold an event, or
+        the split is made in time; failing that there is no early stopping.
+        0 disables validation and early stopping.
+    stride : int, default=1
+        1 trains on every labelled row each epoch (the paper). ``stride=s``
+        visits one random row per ``s`` consecutive rows of each series per
+        epoch: neighbouring rows share almost all of their context, so this
+        cuts the cost of an epoch s-fold while every row is still seen over
+        the epochs. Validation always scores every held-out row.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+    random_state : int, RandomState or None
+    verbose : int, default=0
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Added to the package's own (early stopping, validation AUROC).
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is an ``EventModule``.
+    pretrainer_ : encoder estimator or None
+        The fitted encoder whose weights and scaling are used (None with
+        embeddings as input).
+    classes_ : ndarray of shape (2,)
+        ``classes_[1]`` is the event.
+    pos_weight_ : float
+        N_neg / N_pos over the known training cells.
+    history_ : skorch.History
+        Per-epoch losses and ``valid_auroc``.
+    n_features_in_ : int
+    """
+
+    _parameter_constraints: dict = {
+        "pretrainer": [
+            None,
+            StrOptions({"passthrough"}),
+            HasMethods(["fit", "transform"]),
+        ],
+        "finetune": [StrOptions(set(FINETUNE_MODES))],
+        "head": [StrOptions(set(HEADS))],
+        "horizons": [Interval(Integral, 1, None, closed="left")],
+        "horizon": [Interval(Integral, 1, None, closed="left"), None],
+        "standardize": ["boolean"],
+        "min_steps": [Interval(Integral, 0, None, closed="left")],
+        "monitor": [StrOptions({"valid_loss", "valid_auroc"})],
+        **TRAINING_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        pretrainer=None,
+        *,
+        finetune="predictor",
+        head="predictor",
+        horizons=200,
+        horizon=None,
+        standardize=False,
+        lr=1e-3,
+        weight_decay=1e-2,
+        batch_size=64,
+        max_epochs=50,
+        patience=10,
+        min_steps=100,
+        monitor="valid_loss",
+        validation_fraction=0.2,
+        stride=1,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.pretrainer = pretrainer
+        self.finetune = finetune
+        self.head = head
+        self.horizons = horizons
+        self.horizon = horizon
+        self.standardize = standardize
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.min_steps = min_steps
+        self.monitor = monitor
+        self.validation_fraction = validation_fraction
+        self.stride = stride
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # -- fitting -------------------------------------------------------------------
+    @fit_atomically
+    def fit(self, X, y):
+        """Fit the event surface (pretraining the encoder first if needed).
+
+        Parameters
+        ----------
+        X : DataFrame with a (series, time) MultiIndex, 2-D array (one series),
+            3-D array (n_series, n_channels, n_timepoints), or embeddings
+        y : structured array with fields ``event`` and ``time`` (one per row),
+            or 1-D binary per-step event labels
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        embeddings_in = self._embeddings_in(X)
+        self._check_options(X, embeddings_in)
+        device, seed = resolve_device(self.device), fit_seed(self.random_state)
+        source = self._read_embeddings(X, reset=True) if embeddings_in else None
+        rows = source if embeddings_in else as_panel(X, estimator=self, reset=True)
+        y, self.classes_ = validate_event_target(
+            y, n_rows=rows.n_rows, groups=rows.groups, estimator_name=type(self).__name__
+        )
+        labels, known, self.pos_weight_ = survival_cells(
+            y, self.horizons, task="the event surface cannot be learned"
+        )
+        self.pretrainer_ = None if embeddings_in else self._fitted_encoder(X, y, seed, device)
+        if not embeddings_in:
+            self._check_encoder_features()
+            source = self.pretrainer_.to_rows(X)
+        train_source, scaler = self._training_source(source, known, device)
+        self.net_ = fit_event_net(
+            partial(self._event_module, width=self._width(train_source), scaler=scaler),
+            train_source,
+            labels=labels,
+            known=known,
+            pos_weight=self.pos_weight_,
+            validation_fraction=self.validation_fraction,
+            stride=self.stride,
+            seed=seed,
+            monitor=self.monitor,
+            min_steps=self.min_steps,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            device=device,
+            verbose=self.verbose,
+            callbacks=self.callbacks,
+        )
+        self.history_ = self.net_.history
+        return self
+
+    # -- the recipe's steps ----------------------------------------------------------
+    def _embeddings_in(self, X) -> bool:
+        return self.pretrainer == "passthrough" or (self.pretrainer is None and is_embeddings(X))
+
+    def _check_options(self, X, embeddings_in: bool) -> None:
+        self._check_horizon()
+        if not embeddings_in and is_embeddings(X):
+            raise ValueError(
+                "X holds embeddings from an upstream encoder, but pretrainer="
+                f"{self.pretrainer!r} would encode them again as if they were sensors; "
+                "use pretrainer=None (or 'passthrough') after an encoder step."
+            )
+        frozen = self.finetune in ("predictor", "probe")
+        if embeddings_in and not frozen:
+            raise ValueError(
+                f"finetune={self.finetune!r} needs raw series and an encoder estimator, but X "
+                "holds embeddings (pretrainer='passthrough' or an upstream encoder); with "
+                "embeddings only finetune='predictor' or 'probe' apply (a new predictor and "
+                "head, or a linear probe, are trained on them)."
+            )
+        if self.finetune == "probe" and self.head == "dt_mlp":
+            raise ValueError(
+                "finetune='probe' trains the paper's linear probe on h_t; head='dt_mlp' "
+                "does not apply to it (use finetune='predictor' to train the dt-MLP head)."
+            )
+        if self.standardize and not frozen:
+            raise ValueError(
+                f"standardize=True z-scores frozen embeddings; finetune={self.finetune!r} "
+                "trains the encoder, so its embeddings have no fixed statistics."
+            )
+
+    def _read_embeddings(self, X, *, reset: bool) -> EmbeddingRows:
+        H, groups = read_embeddings(X)
+        H = validate_data(self, H, reset=reset, dtype=np.float32)
+        return EmbeddingRows(H, groups)
+
+    def _fitted_encoder(self, X, y, seed: int, device: str) -> EncoderTransformer:
+        """The encoder estimator to use: a frozen fitted one as is, else a fitted clone."""
+        given = self.pretrainer
+        frozen = isinstance(given, FrozenEstimator)
+        inner = given.estimator if frozen else given
+        if inner is not None and not isinstance(inner, EncoderTransformer):
+            raise ValueError(
+                "pretrainer must be an encoder estimator of sktime_hepa (HEPAPretrainer, "
+                "MAEPretrainer, PatchTSTEncoder, ...) or a FrozenEstimator of a fitted one, "
+                f"got {type(inner).__name__}."
+            )
+        if frozen:
+            try:
+                check_is_fitted(inner)
+            except NotFittedError as exc:
+                raise NotFittedError(
+                    f"pretrainer is a FrozenEstimator of an unfitted {type(inner).__name__}; "
+                    "fit it before freezing it, or pass it unfrozen to fit it here."
+                ) from exc
+            if self.finetune != "scratch":
+                return inner
+        encoder = HEPAPretrainer() if inner is None else clone(inner)
+        if encoder.random_state is None:
+            encoder.set_params(random_state=seed)
+        if given is None:
+            encoder.set_params(device=device)
+        if self.finetune == "scratch":
+            # same architecture and input scaling, no pretraining epochs
+            encoder.set_params(max_epochs=0)
+        return encoder.fit(X, y) if isinstance(encoder, SupervisedEncoder) else encoder.fit(X)
+
+    def _check_encoder_features(self) -> None:
+        """A frozen encoder must have been fitted on the sensors of X."""
+        pre = self.pretrainer_
+        if pre.n_features_in_ != self.n_features_in_:
+            raise ValueError(
+                f"X has {self.n_features_in_} features, but the pretrainer was fitted "
+                f"with {pre.n_features_in_} features."
+            )
+        ours = getattr(self, "feature_names_in_", None)
+        theirs = getattr(pre, "feature_names_in_", None)
+        if ours is not None and theirs is not None and not np.array_equal(ours, theirs):
+            raise ValueError(
+                "the feature names of X differ from those the pretrainer was fitted with: "
+                f"{list(ours)} vs {list(theirs)}."
+            )
+
+    def _training_source(self, source, known, device: str):
+        """Rows the network trains on, and the embedding scaler (or None).
+
+        A frozen encoder is run once over the labelled rows (dropout off, as
+        at inference) and the network trains on those ``h_t``; a trained one
+        reads contexts per batch.
+        """
+        if self.finetune not in ("predictor", "probe") or isinstance(source, EmbeddingRows):
+            H = source.H if isinstance(source, EmbeddingRows) else None
+        else:
+            rows = np.flatnonzero(known.any(axis=1))  # unlabelled rows are never used
+            encoder = copy.deepcopy(self.pretrainer_.encoder_module_).to(device)
+            H = np.zeros((source.n_rows, encoder.d_model), dtype=np.float32)
+            H[rows] = embed_rows(encoder, source, rows)
+            source = EmbeddingRows(H, source.groups)
+        if not self.standardize:
+            return source, None
+        labelled = H[known.any(axis=1)]  # (n_labelled, D)
+        scale = np.maximum(labelled.std(axis=0), 1e-6)
+        return source, EmbeddingScaler(mean=labelled.mean(axis=0), scale=scale)
+
+    def _width(self, source) -> int:
+        if isinstance(source, EmbeddingRows):
+            return source.width
+        return self.pretrainer_.encoder_module_.d_model
+
+    def _event_module(self, *, width: int, scaler) -> EventModule:
+        """The network: (copied) encoder and predictor, a new head, the mode's frozen parts."""
+        pre = self.pretrainer_
+        encoder = None if pre is None else pre.encoder_module_
+        predictor = None
+        if self.finetune == "probe":
+            head = LinearProbeHead(d_model=width)
+        elif self.head == "dt_mlp":
+            head = DtMLPHead(d_input=width, n_embeddings=max(256, self.horizons))
+        else:
+            predictor = getattr(pre, "predictor_module_", None) if not self.standardize else None
+            if predictor is None:
+                predictor = HorizonPredictor(d_model=width, horizon_scale=self.horizons)
+            head = EventHead(d_model=predictor.fc_out.out_features)
+        return EventModule.from_pretrained(
+            encoder=encoder,
+            predictor=predictor,
+            head=head,
+            n_horizons=self.horizons,
+            trained=TRAINED_PARTS[self.finetune],
+            scaler=scaler,
+        )
+
+    # -- prediction ----------------------------------------------------------------
+    def _rows(self, X):
+        """X read as the fit was: embeddings, or series through the fitted encoder."""
+        check_is_fitted(self)
+        if self.pretrainer_ is None:
+            return self._read_embeddings(X, reset=False)
+        as_panel(X, estimator=self, reset=False)
+        return self.pretrainer_.to_rows(X)
+
+    def predict_surface(self, X, *, rows=None, batch_size=256):
+        """Event CDF for every row (or for the selected ``rows``).
+
+        Parameters
+        ----------
+        X : same format and sensors as in ``fit``
+        rows : array-like of int, optional
+            Row numbers of X to score (e.g. every s-th step of a long stream);
+            their contexts still reach back into X. All rows when None.
+        batch_size : int, default=256
+            Rows per chunk; memory beyond the output scales with it, not with X.
+
+        Returns
+        -------
+        surface : ndarray of float32, shape (n_rows or len(rows), horizons)
+            ``surface[i, k-1]`` = P(event within k steps of row i); in [0, 1]
+            and non-decreasing along axis 1.
+        """
+        batch_size = check_batch_size(batch_size)
+        source = self._rows(X)
+        rows = np.arange(source.n_rows) if rows is None else check_rows(rows, source.n_rows)
+        return surface_rows(self.net_.module_, source, rows, batch_size=batch_size)
+
+    @property
+    def n_parameters_(self) -> dict:
+        """Total and trained parameter counts of the event network."""
+        check_is_fitted(self)
+        params = list(self.net_.module_.parameters())
+        return {
+            "total": sum(p.numel() for p in params),
+            "trained": sum(p.numel() for p in params if p.requires_grad),
+        }
