@@ -6,8 +6,8 @@ Part 1 pretrains ONE encoder on the unlabeled training series, wraps it in
 predictor for every candidate and fold, but a FrozenEstimator is never refitted,
 so the (expensive) pretraining happens once.
 
-Part 2 shows the same model as a two-step ``Pipeline`` (``HEPAPretrainer`` ->
-``HEPAEventPredictor``) under ``cross_validate``. There the encoder is
+Part 2 shows the same model as a two-step pipeline (``make_pipeline(HEPAPretrainer(), HEPAEventPredictor())``)
+under ``cross_validate``. There the encoder is
 pretrained again inside every fold, which is the honest protocol when the
 pretraining data must not include the validation series.
 
@@ -31,9 +31,8 @@ import numpy as np
 import pandas as pd
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, GroupKFold, GroupShuffleSplit, cross_validate
-from sklearn.pipeline import Pipeline
 
-from sktime_hepa import HEPAEventPredictor, HEPAPretrainer
+from sktime_hepa import HEPAEventPredictor, HEPAPretrainer, make_pipeline
 from sktime_hepa.datasets import make_run_to_failure
 from sktime_hepa.metrics import h_auroc_scorer
 from sktime_hepa.panel import series_ids
@@ -94,14 +93,12 @@ def main():
     # ---------------------------------------------------------------- part 2
     # The Pipeline form: HEPAPretrainer.transform feeds embeddings h_t to
     # HEPAEventPredictor, which recognises them (no pretrainer argument needed)
-    # and trains a new predictor + event head on them (only finetune="predictor"
-    # applies to embeddings). The scorers reach predict_surface through the
-    # Pipeline's final step.
-    pipe = Pipeline(
-        [
-            ("encode", HEPAPretrainer(**PRETRAIN, device="auto", random_state=SEED)),
-            ("events", HEPAEventPredictor(**FINETUNE, device="auto", random_state=SEED)),
-        ]
+    # and trains a new predictor + event head on them (finetune="predictor" or
+    # "probe" apply to embeddings). make_pipeline's SurfacePipeline has
+    # predict_surface, which the scorers call.
+    pipe = make_pipeline(
+        HEPAPretrainer(**PRETRAIN, device="auto", random_state=SEED),
+        HEPAEventPredictor(**FINETUNE, device="auto", random_state=SEED),
     )
     t0 = time.perf_counter()
     scores = cross_validate(
