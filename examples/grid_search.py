@@ -6,10 +6,11 @@ Part 1 pretrains ONE encoder on the unlabeled training series, wraps it in
 predictor for every candidate and fold, but a FrozenEstimator is never refitted,
 so the (expensive) pretraining happens once.
 
-Part 2 shows the same model as a two-step pipeline (``make_pipeline(HEPAPretrainer(), HEPAEventPredictor())``)
-under ``cross_validate``. There the encoder is
-pretrained again inside every fold, which is the honest protocol when the
-pretraining data must not include the validation series.
+Part 2 shows the same model as a two-step pipeline,
+``make_pipeline(HEPAPretrainer(), HEPAEventPredictor())``, under
+``cross_validate``. There the encoder is pretrained again inside every fold,
+which is the honest protocol when the pretraining data must not include the
+validation series.
 
 THE CROSS-VALIDATION TRAP. Always pass ``cv=GroupKFold(...)`` with
 ``groups=series_ids(X)``, never an integer. HEPAEventPredictor is a classifier
