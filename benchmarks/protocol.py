@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch
 
 from sktime_hepa import (
     HEPAEventPredictor,
@@ -45,15 +46,54 @@ DATASETS = {
     "weather": ("load_weather", {}, "threshold"),
     "beijing": ("load_beijing_air", {}, "threshold"),
     "vix": ("load_vix", {}, "threshold"),
+    # hidden: a seconds-sized run-to-failure set for the scripts' tests (not in any report)
+    "synthetic": ("load_synthetic", {}, "rul"),
 }
+#: Datasets that exist only to test the pipeline; never part of a sweep or report.
+HIDDEN_DATASETS = {"synthetic"}
+
+
+def load_synthetic(n_units=30, *, n_sensors=3, min_life=30, max_life=60, random_state=0):
+    """A tiny run-to-failure Bunch shaped like ``load_cmapss``'s (plus a validation split).
+
+    Units of ``make_run_to_failure`` are split 60 / 20 / 20 into train, val and
+    test by unit. Like C-MAPSS it has ``context_length=None`` (whole history);
+    ``horizons`` is 20, within the shortest life.
+    """
+    X, y = ds.make_run_to_failure(
+        n_units,
+        n_sensors=n_sensors,
+        n_conditions=1,
+        min_life=min_life,
+        max_life=max_life,
+        random_state=random_state,
+    )
+    units = X.index.get_level_values(0).to_numpy()
+    ids = np.unique(units)
+    a, b = round(0.6 * len(ids)), round(0.8 * len(ids))
+    out = {}
+    for split, keep in (("train", ids[:a]), ("val", ids[a:b]), ("test", ids[b:])):
+        mask = np.isin(units, keep)
+        out[f"X_{split}"], out[f"y_{split}"] = X[mask], y[mask]
+    return Bunch(
+        **out,
+        feature_names=list(X.columns),
+        context_length=None,
+        horizons=20,
+        name="synthetic",
+        description="make_run_to_failure units split 60/20/20 by unit (tests only).",
+    )
 
 
 def load_dataset(name: str):
     """The loader's Bunch plus ``kind``, ``horizons`` and ``context_length``."""
     loader, kwargs, kind = DATASETS[name]
-    bunch = getattr(ds, loader)(**kwargs)
+    if name in HIDDEN_DATASETS:
+        bunch = globals()[loader](**kwargs)  # keeps its own horizons and context
+    else:
+        bunch = getattr(ds, loader)(**kwargs)
     bunch.kind = kind
-    if kind == "rul":
+    if kind == "rul" and name not in HIDDEN_DATASETS:
         bunch.horizons, bunch.context_length = 150, None  # whole engine history (paper D)
     return bunch
 
@@ -182,15 +222,41 @@ def subsample_labels(y, groups, fraction: float, seed: int, *, horizons: int, n_
 # methods
 # ---------------------------------------------------------------------------
 
-SELF_SUPERVISED = {"hepa", "hepa_paper", "hepa_dtmlp", "mae"}
-METHODS = ["hepa", "hepa_paper", "mae", "patchtst", "itransformer", "rsf", "ridge", "age"]
+#: Methods whose encoder is fitted once per (dataset, seed) on all training rows,
+#: without labels, and shared by every label fraction. hepa_random's "fit" runs no
+#: epoch: it only initialises the weights and fits the input scaling.
+SELF_SUPERVISED = {"hepa", "hepa_paper", "hepa_dtmlp", "hepa_random", "mae"}
+#: Controls of HEPA's pretraining: hepa_random is the same frozen encoder and
+#: pred-FT head with zero pretraining epochs (random weights); hepa_scratch
+#: trains encoder, predictor and head from random weights on the labels alone.
+CONTROLS = ["hepa_random", "hepa_scratch"]
+METHODS = [
+    "hepa",
+    *CONTROLS,
+    "hepa_paper",
+    "mae",
+    "patchtst",
+    "itransformer",
+    "rsf",
+    "ridge",
+    "age",
+]
+#: Methods whose model is one HEPAEventPredictor on the raw series.
+HEPA_PREDICTORS = {"hepa", "hepa_paper", "hepa_random", "hepa_scratch"}
+#: Methods whose encoder is a HEPAPretrainer (their records carry its collapse stats).
+HEPA_FAMILY = HEPA_PREDICTORS | {"hepa_dtmlp"}
 #: Diagnostics outside "all": HEPA's encoder under the baselines' dt-MLP head
 #: separates the encoder's share of a gap from the head's.
 EXTRA_METHODS = ["hepa_dtmlp"]
 
 
-def pretrainer(method, data, budget: Budget, seed: int, n_rows: int):
-    """The unfitted self-supervised encoder of a method (fitted once per seed)."""
+def pretrainer(method, data, budget: Budget, seed: int, n_rows: int, **params):
+    """The unfitted self-supervised encoder of a method (fitted once per seed).
+
+    ``params`` override the protocol's settings (the objective comparison's
+    variants). hepa_random and hepa_scratch get hepa's settings; hepa_random
+    with ``max_epochs=0`` (hepa_scratch's estimator sets that itself).
+    """
     common = dict(
         context_length=data.context_length,
         max_epochs=budget.pretrain_epochs,
@@ -198,14 +264,33 @@ def pretrainer(method, data, budget: Budget, seed: int, n_rows: int):
         stride=stride_for(n_rows, budget.pretrain_samples),
         random_state=seed,
     )
+    if method == "hepa_random":
+        common["max_epochs"] = 0
+    common.update(params)
     if method == "mae":
         return MAEPretrainer(normalization="instance_stats", **common)
     normalization = "instance" if method == "hepa_paper" else "instance_stats"
-    return HEPAPretrainer(normalization=normalization, max_horizon=data.horizons, **common)
+    return HEPAPretrainer(
+        **{"normalization": normalization, "max_horizon": data.horizons, **common}
+    )
 
 
-def estimator(method, data, budget: Budget, seed: int, n_labelled: int, fitted_pretrainer=None):
-    """The event-surface estimator of a method, ready for ``fit(X_train, y)``."""
+def estimator(
+    method,
+    data,
+    budget: Budget,
+    seed: int,
+    n_labelled: int,
+    fitted_pretrainer=None,
+    **head_params,
+):
+    """The event-surface estimator of a method, ready for ``fit(X_train, y)``.
+
+    ``head_params`` override the HEPAEventPredictor's settings (HEPA-family
+    methods only; the objective comparison's ``standardize``).
+    """
+    if head_params and method not in HEPA_FAMILY:
+        raise ValueError(f"head parameters apply to the HEPA methods only, not {method!r}")
     K = data.horizons
     head = dict(
         horizons=K,
@@ -214,8 +299,16 @@ def estimator(method, data, budget: Budget, seed: int, n_labelled: int, fitted_p
         stride=stride_for(n_labelled, budget.head_samples),
         random_state=seed,
     )
-    if method in ("hepa", "hepa_paper"):
+    head.update(head_params)
+    if method in ("hepa", "hepa_paper", "hepa_random"):
         return HEPAEventPredictor(pretrainer=FrozenEstimator(fitted_pretrainer), **head)
+    if method == "hepa_scratch":
+        # hepa's architecture and input scaling, every weight trained on the labels
+        return HEPAEventPredictor(
+            pretrainer=pretrainer("hepa", data, budget, seed, len(data.X_train)),
+            finetune="scratch",
+            **head,
+        )
     if method in ("mae", "hepa_dtmlp"):
         return Pipeline(
             [
@@ -284,17 +377,78 @@ def budget_dict(budget: Budget) -> dict:
     return asdict(budget)
 
 
+#: history_ keys of a HEPAPretrainer epoch that describe collapse (package diagnostics).
+COLLAPSE_KEYS = (
+    "valid_l1",
+    "train_l1",
+    "h_std",
+    "h_rank",
+    "h_cos",
+    "pred_std",
+    "pred_rank",
+    "valid_sigreg",
+    "train_sigreg",
+    "sigreg_gauss_ref",
+    "sigreg_const_ref",
+)
+
+
+def _plain(v):
+    v = float(v)
+    return None if math.isnan(v) else round(v, 6)
+
+
+def collapse_stats(fitted_pretrainer) -> dict | None:
+    """The last pretraining epoch's collapse statistics, or None without any.
+
+    ``valid_l1`` is the paper's epsilon (validation prediction error). Keys a
+    package version does not record are left out.
+    """
+    hist = getattr(fitted_pretrainer, "history_", None)
+    if not hist:
+        return None
+    last = hist[-1]
+    out = {k: _plain(last[k]) for k in COLLAPSE_KEYS if k in last and last[k] is not None}
+    if not out:
+        return None
+    out["epoch"] = int(last.get("epoch", len(hist)))
+    out["best_epoch"] = best_epoch(fitted_pretrainer)
+    return out
+
+
+def per_epoch(fitted_pretrainer, key: str = "valid_l1") -> list:
+    """One value of ``key`` per pretraining epoch (None where it is missing)."""
+    hist = getattr(fitted_pretrainer, "history_", None) or []
+    return [_plain(row[key]) if row.get(key) is not None else None for row in hist]
+
+
+def best_epoch(fitted_pretrainer, monitor: str = "valid_loss") -> int | None:
+    """The epoch whose weights early stopping restored (last ``*_best`` row)."""
+    hist = getattr(fitted_pretrainer, "history_", None) or []
+    best = [row["epoch"] for row in hist if row.get(f"{monitor}_best")]
+    return int(best[-1]) if best else None
+
+
 __all__ = [
     "BUDGETS",
+    "COLLAPSE_KEYS",
+    "CONTROLS",
     "DATASETS",
+    "HEPA_FAMILY",
+    "HEPA_PREDICTORS",
+    "HIDDEN_DATASETS",
     "METHODS",
     "EXTRA_METHODS",
     "SELF_SUPERVISED",
     "Budget",
+    "best_epoch",
     "budget_dict",
+    "collapse_stats",
     "epochs_run",
     "estimator",
     "load_dataset",
+    "load_synthetic",
+    "per_epoch",
     "predict_surface",
     "pretrainer",
     "series_ids",

@@ -1,19 +1,24 @@
 """Turn the committed benchmark records into docs/benchmarks.md.
 
 Every number in the generated page comes from ``benchmarks/results/benchmark.jsonl``
-(written by ``python -m benchmarks.run``) or from the paper's Table 1, which is
-typed in below and labelled as the paper's.
+(written by ``python -m benchmarks.run``), ``objective.jsonl``
+(``python -m benchmarks.objective``) and ``snapshots.jsonl``
+(``python -m benchmarks.snapshots``) there, or from the paper's Table 1 and
+Fig. 3a, which are typed in below and labelled as the paper's.
 
 Usage::
 
-    python -m benchmarks.report            # writes docs/benchmarks.md
+    python -m benchmarks.report            # writes docs/benchmarks.md (+ docs/figures/)
     python -m benchmarks.report --stdout   # prints it instead
+    python -m benchmarks.report --results a.jsonl --objective b.jsonl \
+        --snapshots c.jsonl --out /tmp/report.md --figure /tmp/snapshots.png
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,10 +28,15 @@ from .protocol import BUDGETS, budget_dict
 from .run import RESULTS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+OBJECTIVE = RESULTS.with_name("objective.jsonl")
+SNAPSHOTS = RESULTS.with_name("snapshots.jsonl")
+FIGURE = DOC.parent / "figures" / "snapshots.png"
 
 #: Column order and display names of our methods.
 METHODS = {
     "hepa": "HEPA",
+    "hepa_random": "HEPA random enc.",
+    "hepa_scratch": "HEPA scratch",
     "hepa_paper": "HEPA (paper norm.)",
     "hepa_dtmlp": "HEPA enc. + dt-MLP",
     "mae": "MAE",
@@ -96,6 +106,14 @@ PAPER_DOMAIN = {
 
 LABEL_EFFICIENCY = (1.0, 0.1, 0.05, 0.02, 0.01)
 
+#: The controls of HEPA's pretraining: never "the best other method".
+CONTROLS = ("hepa_random", "hepa_scratch", "hepa_dtmlp")
+RANDOM_DIFF = "HEPA − random encoder"
+
+#: The paper's Fig. 3a: Spearman rho between the validation prediction error
+#: epsilon and h-AUROC over pretraining checkpoints.
+PAPER_SPEARMAN = {"fd001": -0.87, "mba": -0.64}
+
 
 def load(path: Path) -> list[dict]:
     if not path.is_file():
@@ -133,12 +151,27 @@ def present(records) -> dict:
     return {m: name for m, name in METHODS.items() if m in have}
 
 
+def dataset_rows(records) -> dict:
+    """Row order and names: DATASETS, then any other dataset with a record (by key)."""
+    extra = sorted({r["dataset"] for r in records} - set(DATASETS))
+    return {**DATASETS, **{d: d for d in extra}}
+
+
+def diff(a, b, digits=3) -> str:
+    """Difference of the means of two cells, or – when either is empty."""
+    if not a or not b:
+        return "–"
+    return f"{float(np.mean(a)) - float(np.mean(b)):+.{digits}f}"
+
+
 def main_table(records) -> list[str]:
     auroc = group(records, "h_auroc")
     methods = present(records)
-    head = ["dataset", "labels", *methods.values(), *(f"paper {c}" for c in PAPER_COLUMNS)]
+    with_diff = "hepa" in methods and "hepa_random" in methods
+    head = ["dataset", "labels", *methods.values(), *([RANDOM_DIFF] if with_diff else [])]
+    head += [f"paper {c}" for c in PAPER_COLUMNS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for d, name in DATASETS.items():
+    for d, name in dataset_rows(records).items():
         for f in (1.0, 0.1):
             cells = {m: auroc.get((d, f, m), []) for m in methods}
             if not any(cells.values()):
@@ -147,6 +180,8 @@ def main_table(records) -> list[str]:
             best = max(means, key=means.get)
             row = [name, f"{f:.0%}"]
             row += [fmt(cells[m], bold=(m == best)) for m in methods]
+            if with_diff:
+                row.append(diff(cells["hepa"], cells["hepa_random"]))
             paper = PAPER.get((d, f), (None,) * 4)
             row += ["–" if p is None else f"{p:.2f}" for p in paper]
             lines.append("| " + " | ".join(row) + " |")
@@ -156,13 +191,15 @@ def main_table(records) -> list[str]:
 def domain_table(records) -> list[str]:
     keys = {"rmse_last": ("RMSE ↓", 1), "pa_f1": ("PA-F1", 3), "f1": ("F1", 3)}
     methods = present(records)
+    with_diff = "hepa" in methods and "hepa_random" in methods
+    cols = [*methods.values(), *([RANDOM_DIFF] if with_diff else []), "paper HEPA"]
     lines = [
-        "| dataset | labels | metric | " + " | ".join(methods.values()) + " | paper HEPA |",
-        "|" + "---|" * (len(methods) + 4),
+        "| dataset | labels | metric | " + " | ".join(cols) + " |",
+        "|" + "---|" * (len(cols) + 3),
     ]
     for key, (label, digits) in keys.items():
         values = group(records, key)
-        for d, name in DATASETS.items():
+        for d, name in dataset_rows(records).items():
             for i, f in enumerate((1.0, 0.1)):
                 cells = {m: values.get((d, f, m), []) for m in methods}
                 if not any(cells.values()):
@@ -178,6 +215,8 @@ def domain_table(records) -> list[str]:
                 )
                 row = [name, f"{f:.0%}", label]
                 row += [fmt(cells[m], digits, bold=(m == best)) for m in methods]
+                if with_diff:
+                    row.append(diff(cells["hepa"], cells["hepa_random"], digits))
                 lines.append("| " + " | ".join(row + [ref]) + " |")
     return lines
 
@@ -189,13 +228,13 @@ def verdict_table(records) -> list[str]:
         "| dataset | labels | HEPA | best other (ours) | HEPA − best other | paper HEPA |",
         "|---|---|---|---|---|---|",
     ]
-    for d, name in DATASETS.items():
+    for d, name in dataset_rows(records).items():
         for f in (1.0, 0.1):
             hepa = auroc.get((d, f, "hepa"))
             others = {
                 m: np.mean(v)
                 for m in METHODS
-                if m not in ("hepa", "hepa_dtmlp") and (v := auroc.get((d, f, m)))
+                if m != "hepa" and m not in CONTROLS and (v := auroc.get((d, f, m)))
             }
             if not hepa or not others:
                 continue
@@ -259,7 +298,7 @@ def timing_table(records) -> list[str]:
         "| dataset | " + " | ".join(methods.values()) + " |",
         "|" + "---|" * (len(methods) + 1),
     ]
-    for d, name in DATASETS.items():
+    for d, name in dataset_rows(records).items():
         cells = []
         for m in methods:
             f, p, q = fit.get((d, 1.0, m)), pre.get((d, 1.0, m)), pred.get((d, 1.0, m))
@@ -297,21 +336,218 @@ def sensitivity(records) -> list[str]:
     other = sorted({r.get("budget") for r in records} - {"default", None})
     if not other:
         return ["No record at another budget yet."]
-    lines = ["| budget | labels | " + " | ".join(METHODS.values()) + " |"]
-    lines.append("|" + "---|" * (len(METHODS) + 2))
+    methods = present([r for r in records if r["dataset"] == "fd001"])
+    lines = ["| budget | labels | " + " | ".join(methods.values()) + " |"]
+    lines.append("|" + "---|" * (len(methods) + 2))
     for b in ["default", *other]:
         sub = [r for r in records if r.get("budget", "default") == b and r["dataset"] == "fd001"]
         seeds = {r["seed"] for r in records if r.get("budget") in other and r["dataset"] == "fd001"}
         sub = [r for r in sub if r["seed"] in seeds]  # the same seeds on both sides
         auroc = group(sub, "h_auroc")
         for f in (1.0, 0.1):
-            cells = [fmt(auroc.get(("fd001", f, m), [])) for m in METHODS]
+            cells = [fmt(auroc.get(("fd001", f, m), [])) for m in methods]
             if any(c != "–" for c in cells):
                 lines.append(f"| {b} | {f:.0%} | " + " | ".join(cells) + " |")
     return lines
 
 
-def render(all_records) -> str:
+# ---------------------------------------------------------------------------
+# objective comparison (benchmarks.objective) and snapshots (benchmarks.snapshots)
+# ---------------------------------------------------------------------------
+
+#: Row order of the objective comparison's variants (others follow by name).
+VARIANTS = ("sum", "mean", "mean_sigreg_all", "mean_ema", "mean_standardize", "random")
+
+
+def _latest(records, key) -> dict:
+    """key(record) -> the latest record with that key."""
+    out = {}
+    for r in records:
+        out[key(r)] = r
+    return out
+
+
+def _ordered(values, order) -> list:
+    return [v for v in order if v in values] + sorted(set(values) - set(order), key=str)
+
+
+def _collapse(r, key):
+    v = (r.get("collapse") or {}).get(key)
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+
+
+def objective_table(records) -> list[str]:
+    """dataset x variant: h-AUROC per label fraction, last-epoch h_rank and epsilon."""
+    latest = _latest(
+        records,
+        lambda r: (
+            r["dataset"],
+            r.get("budget", "default"),
+            r["variant"],
+            r["label_fraction"],
+            r["seed"],
+        ),
+    )
+    fractions = sorted({k[3] for k in latest}, reverse=True)
+    head = ["dataset", "budget", "variant", *(f"h-AUROC {f:.0%}" for f in fractions)]
+    head += ["h_rank (last epoch)", "ε = valid_l1 (last epoch)", "pretrain epochs"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    names = dataset_rows(records)
+    cells = defaultdict(list)
+    for (d, b, v, f, _s), r in sorted(latest.items(), key=lambda kv: kv[0][4]):
+        if r.get("h_auroc") is not None:
+            cells[(d, b, v, f)].append(r["h_auroc"])
+    for d in _ordered({k[0] for k in latest}, list(names)):
+        for b in _ordered({k[1] for k in latest if k[0] == d}, ["default"]):
+            for v in _ordered({k[2] for k in latest if k[:2] == (d, b)}, VARIANTS):
+                # one pretrainer per seed: its stats from any of its records
+                per_seed = {k[4]: r for k, r in latest.items() if k[:3] == (d, b, v)}
+                rank = [x for r in per_seed.values() if (x := _collapse(r, "h_rank")) is not None]
+                eps = [x for r in per_seed.values() if (x := _collapse(r, "valid_l1")) is not None]
+                epochs = [r.get("pretrain_epochs") for r in per_seed.values()]
+                epochs = [e for e in epochs if e is not None]
+                row = [names.get(d, d), b, v]
+                row += [fmt(cells.get((d, b, v, f), [])) for f in fractions]
+                row += [fmt(rank, 2), fmt(eps, 4), fmt(epochs, 0)]
+                lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def spearman(x, y) -> tuple[float, float]:
+    """Spearman's rho and its p-value; NaN with fewer than 3 pairs or a constant side."""
+    from scipy.stats import spearmanr
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan"), float("nan")
+    res = spearmanr(x, y)
+    return float(res.statistic), float(res.pvalue)
+
+
+def _snapshot_points(records) -> dict:
+    """(dataset, budget) -> list of (epoch, seed, epsilon, h_auroc), latest record per run."""
+    latest = _latest(
+        records, lambda r: (r["dataset"], r.get("budget", "default"), r["seed"], str(r["epoch"]))
+    )
+    out = defaultdict(list)
+    for (d, b, s, _), r in latest.items():
+        if r.get("valid_l1") is not None and r.get("h_auroc") is not None:
+            out[(d, b)].append((r["epoch"], s, float(r["valid_l1"]), float(r["h_auroc"])))
+    return out
+
+
+def snapshot_tables(records) -> list[str]:
+    """Spearman rho(epsilon, h-AUROC) per dataset, and the points by epoch."""
+    points = _snapshot_points(records)
+    names = dataset_rows(records)
+    order = [(d, b) for d in names for b in ["default", *sorted({k[1] for k in points})]]
+    keys = [k for k in dict.fromkeys(order) if k in points]
+    lines = [
+        "| dataset | budget | points (seeds) | Spearman ρ(ε, h-AUROC) | p | paper ρ |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d, b in keys:
+        pts = points[(d, b)]
+        rho, pval = spearman([p[2] for p in pts], [p[3] for p in pts])
+        paper = PAPER_SPEARMAN.get(d)
+        lines.append(
+            f"| {names[d]} | {b} | {len(pts)} ({len({p[1] for p in pts})}) | "
+            + ("–" if np.isnan(rho) else f"{rho:+.2f}")
+            + " | "
+            + ("–" if np.isnan(pval) else f"{pval:.3f}")
+            + " | "
+            + ("–" if paper is None else f"{paper:+.2f}")
+            + " |"
+        )
+    lines += ["", "| dataset | budget | epoch | ε = valid_l1 | h-AUROC (100 % labels) |"]
+    lines.append("|---|---|---|---|---|")
+    for d, b in keys:
+        by_epoch = defaultdict(list)
+        for epoch, _s, eps, auc in points[(d, b)]:
+            by_epoch[epoch].append((eps, auc))
+        epochs = sorted((e for e in by_epoch if e != "best"), key=int)
+        for e in epochs + (["best"] if "best" in by_epoch else []):
+            eps, auc = zip(*by_epoch[e], strict=True)
+            lines.append(f"| {names[d]} | {b} | {e} | {fmt(list(eps), 4)} | {fmt(list(auc))} |")
+    return lines
+
+
+def snapshot_figure(records, path: Path) -> bool:
+    """Scatter epsilon against h-AUROC, one colour per dataset; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    points = _snapshot_points(records)
+    if not points:
+        return False
+    names = dataset_rows(records)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for (d, b), pts in sorted(points.items()):
+        rho, _ = spearman([p[2] for p in pts], [p[3] for p in pts])
+        label = f"{names.get(d, d)}" + ("" if b == "default" else f" ({b})")
+        label += "" if np.isnan(rho) else f", ρ = {rho:+.2f}"
+        ax.scatter([p[2] for p in pts], [p[3] for p in pts], label=label, alpha=0.8)
+    eps = [p[2] for pts in points.values() for p in pts]
+    log = min(eps) > 0 and max(eps) / min(eps) > 10
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel("ε = validation L1 of the pretrainer" + (" (log)" if log else ""))
+    ax.set_ylabel("h-AUROC, pred-FT at 100 % labels")
+    ax.set_title("Pretraining snapshots (epochs 1, 3, 8, 25, best)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def objective_section(records) -> list[str]:
+    if not records:
+        return []
+    return [
+        "## Objective comparison",
+        "",
+        "`python -m benchmarks.objective` (records: `benchmarks/results/objective.jsonl`): "
+        "HEPA of the matched protocol with one pretraining setting changed. sum / mean: the "
+        "L1 prediction loss summed or averaged over the embedding; mean_sigreg_all: SIGReg "
+        "also on the encoder's h_t and the target h*; mean_ema: an EMA target encoder "
+        "(momentum 0.99); mean_standardize: the mean encoder (same fit) under a head on "
+        "z-scored embeddings; random: no pretraining epoch. Cells: mean ± std over seeds. "
+        "h_rank (effective rank of h_t) and ε (validation L1) are the last pretraining "
+        "epoch's, from the pretrainer's history; none for random (no epoch). ε of `sum` "
+        "is summed over the embedding's dimensions, so it is not on the other rows' scale.",
+        "",
+        *objective_table(records),
+        "",
+    ]
+
+
+def snapshot_section(records, figure_link=None) -> list[str]:
+    if not records:
+        return []
+    out = [
+        "## Does a lower ε mean a better encoder? (pretraining snapshots)",
+        "",
+        "`python -m benchmarks.snapshots` (records: `benchmarks/results/snapshots.jsonl`): "
+        "HEPA pretrained for 30 epochs, its weights kept at epochs 1, 3, 8 and 25 and at the "
+        "best validation epoch (restored by early stopping); each is frozen under the pred-FT "
+        "head at 100 % labels. ρ: Spearman over every snapshot of every seed of the dataset. "
+        "The paper's Fig. 3a reports ρ = −0.87 on C-MAPSS-1 (FD001) and −0.64 on MBA.",
+        "",
+        *snapshot_tables(records),
+        "",
+    ]
+    if figure_link:
+        out += [f"![ε against h-AUROC per snapshot]({figure_link})", ""]
+    return out
+
+
+def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
     records = [r for r in all_records if r.get("budget", "default") == "default"]
     commits = sorted({r["commit"] for r in records})
     out = [
@@ -331,7 +567,12 @@ def render(all_records) -> str:
         "option in docs/design.md); `HEPA (paper norm.)` is the paper's instance normalisation, "
         "run on C-MAPSS only. MAE, PatchTST and iTransformer: frozen encoder + the 264K dt-MLP "
         "head of appendix C. RSF: scikit-survival's RandomSurvivalForest on EMA + raw sensors + "
-        "log age. ridge and age: the trivial floors. Splits, event definitions and prevalence: "
+        "log age. ridge and age: the trivial floors. Controls of the pretraining (columns only "
+        "where recorded): `HEPA random enc.` is HEPA's encoder with zero pretraining epochs "
+        "(random weights, same scaling) under the same pred-FT head, and `HEPA − random "
+        "encoder` the difference of means; `HEPA scratch` trains encoder, predictor and head "
+        "from random weights on the labels (`finetune='scratch'`, the head budget). "
+        "Splits, event definitions and prevalence: "
         "docs/datasets.md. Label budgets: 10 % of the training series (20 or more series) or "
         "of 20 chronological blocks per series; unlabelled rows still serve as context and as "
         "pretraining data.",
@@ -402,6 +643,8 @@ def render(all_records) -> str:
         "",
         *timing_table(records),
         "",
+        *objective_section(list(objective)),
+        *snapshot_section(list(snapshots), figure_link),
         "## Missing cells",
         "",
     ]
@@ -413,10 +656,20 @@ def render(all_records) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--objective", type=Path, default=OBJECTIVE)
+    parser.add_argument("--snapshots", type=Path, default=SNAPSHOTS)
     parser.add_argument("--out", type=Path, default=DOC)
+    parser.add_argument(
+        "--figure", type=Path, default=FIGURE, help="where the snapshot scatter is saved"
+    )
     parser.add_argument("--stdout", action="store_true")
     args = parser.parse_args(argv)
-    text = render(load(args.results))
+    snapshots = load(args.snapshots)
+    link = None
+    if snapshots and not args.stdout and snapshot_figure(snapshots, args.figure):
+        link = Path(os.path.relpath(args.figure.resolve(), args.out.resolve().parent)).as_posix()
+        print(f"wrote {args.figure}")
+    text = render(load(args.results), load(args.objective), snapshots, link)
     if args.stdout:
         print(text)
     else:

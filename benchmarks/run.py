@@ -4,8 +4,14 @@ One record per (dataset, method, seed, label fraction): h-AUROC and the
 per-horizon AUROC, the domain metric (RMSE at the last test cycle for C-MAPSS;
 PA-F1 and plain F1 at dt = 1 for the anomaly sets), calibration, fit and
 predict seconds, the budget and whether each stage stopped early, the package
-version and the git commit. Self-supervised encoders are pretrained once per
-(dataset, seed) on all training rows and reused for every label fraction.
+version and the git commit; HEPA-family records also carry the pretrainer's
+last-epoch collapse statistics (``collapse``). Self-supervised encoders
+(hepa_random's zero-epoch one included) are pretrained once per (dataset,
+seed) on all training rows and reused for every label fraction.
+
+The pieces (``prepare``, ``fit_pretrainer``, ``labelled_target``,
+``run_one``, ``done_runs``, ``append_record``) are shared by
+``benchmarks.objective`` and ``benchmarks.snapshots``.
 
 Usage::
 
@@ -40,9 +46,13 @@ from .protocol import (
     BUDGETS,
     DATASETS,
     EXTRA_METHODS,
+    HEPA_FAMILY,
+    HEPA_PREDICTORS,
+    HIDDEN_DATASETS,
     METHODS,
     SELF_SUPERVISED,
     budget_dict,
+    collapse_stats,
     epochs_run,
     estimator,
     load_dataset,
@@ -92,9 +102,33 @@ def score(data, surface, y, groups, last_rows) -> dict:
     return out
 
 
-def run_one(data, method, seed, fraction, budget, fitted_pre, pre_seconds, test_rows, commit):
-    X_tr, X_te = data.X_train, data.X_test
-    groups_tr = _groups(X_tr)
+def prepare(dataset: str, budget):
+    """The dataset's Bunch with ``bench_name``, the scored ``test_rows`` and their stride."""
+    data = load_dataset(dataset)
+    data.bench_name = dataset
+    test_rows, test_stride = thin_rows(_groups(data.X_test), budget.max_test_rows)
+    if data.kind == "rul":  # the RMSE needs every unit's last cycle
+        g = _groups(data.X_test)
+        test_rows = np.union1d(test_rows, np.flatnonzero(np.r_[g[1:] != g[:-1], True]))
+    data.test_rows, data.test_stride = test_rows, test_stride
+    return data
+
+
+def fit_pretrainer(method, data, budget, seed, **params):
+    """A method's self-supervised encoder fitted on all training rows, and its seconds."""
+    t0 = time.perf_counter()
+    fitted = pretrainer(method, data, budget, seed, len(data.X_train), **params)
+    fitted.fit(data.X_train)
+    return fitted, time.perf_counter() - t0
+
+
+def labelled_target(data, seed, fraction, budget):
+    """The training target of one label fraction, thinned to the budget's rows.
+
+    Returns ``(y_fit, label_info, n_labelled, train_stride)``; dropped and
+    thinned-away rows are unlabelled (censored at 0).
+    """
+    groups_tr = _groups(data.X_train)
     y_tr, label_info = subsample_labels(
         data.y_train, groups_tr, fraction, seed, horizons=data.horizons
     )
@@ -105,7 +139,28 @@ def run_one(data, method, seed, fraction, budget, fitted_pre, pre_seconds, test_
     y_fit = y_tr.copy()
     y_fit[~labelled] = np.array((False, 0.0), dtype=y_fit.dtype)
     n_labelled = int(((y_fit["time"] > 0) | y_fit["event"]).sum())
-    model = estimator(method, data, budget, seed, n_labelled, fitted_pre)
+    return y_fit, label_info, n_labelled, train_stride
+
+
+def run_one(
+    data,
+    method,
+    seed,
+    fraction,
+    budget,
+    fitted_pre,
+    pre_seconds,
+    test_rows,
+    commit,
+    **head_params,
+):
+    """Fit one method at one label fraction and score it: one record.
+
+    ``head_params`` go to the HEPAEventPredictor of a HEPA-family method.
+    """
+    X_tr, X_te = data.X_train, data.X_test
+    y_fit, label_info, n_labelled, train_stride = labelled_target(data, seed, fraction, budget)
+    model = estimator(method, data, budget, seed, n_labelled, fitted_pre, **head_params)
 
     t0 = time.perf_counter()
     if method in PIPELINES:
@@ -120,7 +175,7 @@ def run_one(data, method, seed, fraction, budget, fitted_pre, pre_seconds, test_
     fit_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    if method in ("hepa", "hepa_paper"):
+    if method in HEPA_PREDICTORS:
         surface = model.predict_surface(X_te, rows=test_rows)
     elif method in PIPELINES:
         surface = model[-1].predict_surface(model[0].transform_rows(X_te, test_rows))
@@ -158,12 +213,37 @@ def run_one(data, method, seed, fraction, budget, fitted_pre, pre_seconds, test_
             "max_epochs": fitted_pre.max_epochs,
             "early": len(hist) < fitted_pre.max_epochs,
         }
+    if method in HEPA_FAMILY:
+        # hepa_scratch's own encoder (model.pretrainer_) ran no epoch: None
+        encoder = fitted_pre if fitted_pre is not None else getattr(model, "pretrainer_", None)
+        record["collapse"] = collapse_stats(encoder)
+    if head_params:
+        record["head_params"] = head_params
     return record
+
+
+def done_runs(path: Path, key, where=lambda r: True) -> set:
+    """``key(record)`` of every record in ``path`` that ``where`` accepts."""
+    if not path.is_file():
+        return set()
+    records = (json.loads(line) for line in path.read_text().splitlines() if line.strip())
+    return {key(r) for r in records if where(r)}
+
+
+def append_record(path: Path, record: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fh.write(json.dumps(record) + "\n")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        choices=sorted(DATASETS),
+        metavar="{" + ",".join(sorted(set(DATASETS) - HIDDEN_DATASETS)) + "}",
+    )
     parser.add_argument(
         "--method", nargs="+", default=["all"], help=f"{METHODS + EXTRA_METHODS} or all"
     )
@@ -189,19 +269,14 @@ def main(argv=None):
         methods = [m for m in methods if m != "hepa_paper"]  # the paper default: C-MAPSS only
     budget = BUDGETS[args.budget]
     commit = git_commit()
-    data = load_dataset(args.dataset)
-    data.bench_name = args.dataset
-    test_rows, test_stride = thin_rows(_groups(data.X_test), budget.max_test_rows)
-    if data.kind == "rul":  # the RMSE needs every unit's last cycle
-        g = _groups(data.X_test)
-        test_rows = np.union1d(test_rows, np.flatnonzero(np.r_[g[1:] != g[:-1], True]))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    data = prepare(args.dataset, budget)
     done = set()
-    if args.skip_existing and args.out.is_file():
-        for line in args.out.read_text().splitlines():
-            r = json.loads(line)
-            if r["dataset"] == args.dataset and r.get("budget") == args.budget:
-                done.add((r["method"], r["seed"], r["label_fraction"]))
+    if args.skip_existing:
+        done = done_runs(
+            args.out,
+            key=lambda r: (r["method"], r["seed"], r["label_fraction"]),
+            where=lambda r: r["dataset"] == args.dataset and r.get("budget") == args.budget,
+        )
     for seed in args.seeds:
         for method in methods:
             fractions = [f for f in args.labels if (method, seed, f) not in done]
@@ -209,18 +284,22 @@ def main(argv=None):
                 continue
             fitted, pre_seconds = None, None
             if method in SELF_SUPERVISED:
-                t0 = time.perf_counter()
-                fitted = pretrainer(method, data, budget, seed, len(data.X_train))
-                fitted.fit(data.X_train)
-                pre_seconds = time.perf_counter() - t0
+                fitted, pre_seconds = fit_pretrainer(method, data, budget, seed)
             for fraction in fractions:
                 rec = run_one(
-                    data, method, seed, fraction, budget, fitted, pre_seconds, test_rows, commit
+                    data,
+                    method,
+                    seed,
+                    fraction,
+                    budget,
+                    fitted,
+                    pre_seconds,
+                    data.test_rows,
+                    commit,
                 )
                 rec["budget"] = args.budget
-                rec["test_row_stride"] = test_stride
-                with args.out.open("a") as fh:
-                    fh.write(json.dumps(rec) + "\n")
+                rec["test_row_stride"] = data.test_stride
+                append_record(args.out, rec)
                 print(
                     f"{args.dataset} {method} seed={seed} labels={fraction:g}: "
                     f"h-AUROC {rec['h_auroc']:.3f}  fit {rec['fit_seconds']:.0f}s "

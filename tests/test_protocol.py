@@ -151,3 +151,76 @@ def test_thin_rows_keeps_at_most_max_rows(max_rows):
     assert (pos[rows] % s == s - 1).all()
     expected = sum(len(np.flatnonzero(groups == g)) // s for g in range(25))
     assert len(rows) == expected
+
+
+# ------------------------------------------------------------------ methods and data
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    from benchmarks.protocol import load_dataset
+
+    return load_dataset("synthetic")
+
+
+def test_synthetic_dataset_is_a_hidden_rul_bunch(synthetic):
+    from benchmarks.protocol import DATASETS, HIDDEN_DATASETS
+
+    assert "synthetic" in DATASETS and "synthetic" in HIDDEN_DATASETS
+    assert synthetic.kind == "rul" and synthetic.context_length is None
+    assert synthetic.horizons == 20
+    units = {s: set(series_ids(synthetic[f"X_{s}"])) for s in ("train", "val", "test")}
+    assert [len(u) for u in units.values()] == [18, 6, 6]
+    assert not (units["train"] & units["test"]) and not (units["val"] & units["test"])
+    for s in ("train", "val", "test"):
+        assert len(synthetic[f"y_{s}"]) == len(synthetic[f"X_{s}"])
+
+
+def test_controls_run_in_all_with_hepa_settings(synthetic):
+    from sklearn.frozen import FrozenEstimator
+
+    from benchmarks.protocol import (
+        BUDGETS,
+        METHODS,
+        SELF_SUPERVISED,
+        estimator,
+        pretrainer,
+    )
+
+    assert {"hepa_random", "hepa_scratch"} <= set(METHODS)
+    assert "hepa_random" in SELF_SUPERVISED and "hepa_scratch" not in SELF_SUPERVISED
+    b = BUDGETS["smoke"]
+    hepa = pretrainer("hepa", synthetic, b, 0, 1000).get_params()
+    rand = pretrainer("hepa_random", synthetic, b, 0, 1000).get_params()
+    assert rand.pop("max_epochs") == 0
+    assert {k: v for k, v in hepa.items() if k != "max_epochs"} == rand
+    scratch = estimator("hepa_scratch", synthetic, b, 0, 100)
+    assert scratch.finetune == "scratch"
+    assert (
+        scratch.pretrainer.get_params()
+        == pretrainer("hepa", synthetic, b, 0, len(synthetic.X_train)).get_params()
+    )
+    assert scratch.max_epochs == b.head_epochs and scratch.patience == b.head_patience
+    fitted = pretrainer("hepa_random", synthetic, b, 0, 1000).fit(synthetic.X_train)
+    head = estimator("hepa_random", synthetic, b, 0, 100, fitted, standardize=True)
+    assert isinstance(head.pretrainer, FrozenEstimator) and head.standardize
+    with pytest.raises(ValueError, match="HEPA methods only"):
+        estimator("ridge", synthetic, b, 0, 100, standardize=True)
+
+
+def test_collapse_stats_read_the_last_epoch():
+    from types import SimpleNamespace
+
+    from benchmarks.protocol import best_epoch, collapse_stats, per_epoch
+
+    assert collapse_stats(SimpleNamespace(history_=[])) is None
+    assert collapse_stats(None) is None
+    hist = [
+        {"epoch": 1, "valid_l1": 0.5, "h_rank": 3.0, "valid_loss_best": True},
+        {"epoch": 2, "valid_l1": 0.4, "h_rank": float("nan"), "valid_loss_best": False},
+    ]
+    pre = SimpleNamespace(history_=hist)
+    stats = collapse_stats(pre)
+    assert stats == {"valid_l1": 0.4, "h_rank": None, "epoch": 2, "best_epoch": 1}
+    assert per_epoch(pre) == [0.5, 0.4] and best_epoch(pre) == 1
+    assert collapse_stats(SimpleNamespace(history_=[{"epoch": 1, "train_loss": 1.0}])) is None
