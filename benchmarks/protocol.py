@@ -405,10 +405,13 @@ def collapse_stats(fitted_pretrainer) -> dict | None:
     package version does not record are left out.
     """
     hist = getattr(fitted_pretrainer, "history_", None)
+    final = getattr(fitted_pretrainer, "collapse_stats_", None)  # the fitted encoder's h_t
+    final = {f"final_{k}": _plain(v) for k, v in (final or {}).items()}
     if not hist:
-        return None
+        return final or None
     last = hist[-1]
     out = {k: _plain(last[k]) for k in COLLAPSE_KEYS if k in last and last[k] is not None}
+    out.update(final)
     if not out:
         return None
     out["epoch"] = int(last.get("epoch", len(hist)))
