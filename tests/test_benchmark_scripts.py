@@ -59,7 +59,9 @@ def test_run_controls_records(run_records):
     assert rand["stages"]["pretrain"] == {"epochs": 0, "max_epochs": 0, "early": False}
     assert rand["pretrain_seconds"] is not None
     assert rand["pretrain_seconds"] == by[("hepa_random", 0.5)]["pretrain_seconds"]
-    assert rand["collapse"] is None  # no epoch, no history
+    # no epoch, no history: only the fitted (random) encoder's spread
+    assert set(rand["collapse"]) == {"final_std", "final_rank", "final_cos"}
+    assert 0 < rand["collapse"]["final_rank"] and -1 <= rand["collapse"]["final_cos"] <= 1
     # hepa_scratch: no shared pretrainer; everything is trained in the head's fit
     scratch = by[("hepa_scratch", 1.0)]
     assert scratch["pretrain_seconds"] is None and "pretrain" not in scratch["stages"]
@@ -115,7 +117,8 @@ def test_objective_records(objective_records):
         assert rec["pretrainer_params"] == objective.VARIANTS[variant][0]
         assert rec["pretrain_seconds"] is not None
         if variant == "random":
-            assert rec["pretrain_epochs"] == 0 and rec["collapse"] is None
+            assert rec["pretrain_epochs"] == 0
+            assert set(rec["collapse"]) == {"final_std", "final_rank", "final_cos"}
         else:
             assert rec["pretrain_epochs"] >= 1 and COLLAPSE <= set(rec["collapse"])
             assert rec["collapse"]["valid_l1"] == pytest.approx(rec["valid_l1"][-1])
