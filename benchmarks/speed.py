@@ -10,6 +10,8 @@ Prints, and appends as one JSON record to ``benchmarks/results/speed.jsonl``:
 * ``predict_surface`` rows/s with 32-token contexts and K=200;
 * peak memory beyond the output while scoring one long stream (default
   1,000,000 steps) in a fresh process;
+* ``predict_surface`` seconds with whole-history contexts (``context_length=None``)
+  on 2,000- and 20,000-step series (``--only history``);
 * optionally (``--fd001``) C-MAPSS FD001 pretraining at the paper's budget.
 
 Targets on the 2-core reference machine (docs/design.md): pretraining step
@@ -216,6 +218,36 @@ def fd001_pretrain(device):
     }
 
 
+def whole_history(device, lengths=(2_000, 20_000)):
+    """predict_surface seconds with ``context_length=None`` (the whole history).
+
+    Issue 8: without a bound the cost grew with the square of the series
+    length (2k / 20k steps: 0.4 / 52 s). Whole histories are now cut at
+    ``sktime_hepa._rows.MAX_HISTORY`` steps, so the cost per row is bounded.
+    """
+    import warnings
+
+    from sktime_hepa import HEPAEventPredictor, HEPAPretrainer
+    from sktime_hepa._rows import MAX_HISTORY
+
+    X, labels = synthetic_stream(2000)
+    pre = HEPAPretrainer(context_length=None, max_epochs=1, stride=16, device=device)
+    est = HEPAEventPredictor(pre, horizons=200, max_epochs=1, device=device, random_state=0)
+    est.set_params(pretrainer__random_state=0).fit(X, labels)
+    out = {"whole_history_max_steps": MAX_HISTORY}
+    for n in lengths:
+        stream, _ = synthetic_stream(n, seed=1)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the ContextLengthWarning past MAX_HISTORY
+            est.predict_surface(stream)
+        seconds = time.perf_counter() - t0
+        out[f"whole_history_{n}_seconds"] = round(seconds, 2)
+        out[f"whole_history_{n}_rows_per_s"] = round(n / seconds, 1)
+        print(f"context_length=None, {n:,} steps: {seconds:.2f} s ({n / seconds:.0f} rows/s)")
+    return out
+
+
 def throughput(record, device):
     """Matmul peak, pretraining step and fit throughput, predict_surface rows/s."""
     peak = matmul_gflops()
@@ -259,7 +291,10 @@ def main(argv=None):
     parser.add_argument("--stream-steps", type=int, default=1_000_000)
     parser.add_argument("--fd001", action="store_true", help="also time FD001 pretraining")
     parser.add_argument(
-        "--only", choices=["stream", "fd001"], default=None, help="run just this measurement"
+        "--only",
+        choices=["stream", "fd001", "history"],
+        default=None,
+        help="run just this measurement",
     )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -288,6 +323,8 @@ def main(argv=None):
             f"{mem['stream_peak_beyond_output_gb']} GB",
             flush=True,
         )
+    if args.only in (None, "history"):
+        record.update(whole_history(device))
     if args.fd001 or args.only == "fd001":
         fd = fd001_pretrain(device)
         record.update(fd)
