@@ -294,7 +294,7 @@ class SelfSupervisedEncoder(EncoderTransformer):
                 "sigreg_on='all', a larger alpha, or a lower lr; history_ shows per epoch "
                 "where the spread was lost (h_cos, h_rank).",
                 CollapseWarning,
-                stacklevel=3,
+                stacklevel=4,  # _check_collapse <- fit <- fit_atomically <- the caller
             )
         return stats
 
