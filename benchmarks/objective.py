@@ -14,6 +14,9 @@ mean_ema           mean + ``target_encoder="ema"`` (EMA target encoder)
 mean_standardize   the "mean" encoder (the same fit) under a head with
                    ``standardize=True`` (z-scored embeddings)
 random             ``max_epochs=0``: a randomly initialised encoder
+mean_alpha0.01     mean with SIGReg weight ``alpha=0.01`` (paper 0.1)
+mean_sigreg_all_   mean_sigreg_all with ``alpha=0.01``
+alpha0.01
 =================  =====================================================
 
 One JSON record per (dataset, variant, seed, label fraction), appended as it
@@ -50,6 +53,13 @@ VARIANTS = {
     "mean_ema": ({"l1_reduction": "mean", "target_encoder": "ema"}, {}),
     "mean_standardize": ({"l1_reduction": "mean"}, {"standardize": True}),
     "random": ({"max_epochs": 0}, {}),
+    # SIGReg's share: at alpha=0.1 with the mean L1 it is ~10x the L1 term (eps ~0.07
+    # against SIGReg ~5); alpha=0.01 puts the two on one scale
+    "mean_alpha0.01": ({"l1_reduction": "mean", "alpha": 0.01}, {}),
+    "mean_sigreg_all_alpha0.01": (
+        {"l1_reduction": "mean", "sigreg_on": "all", "alpha": 0.01},
+        {},
+    ),
 }
 
 
