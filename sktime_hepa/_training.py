@@ -44,11 +44,29 @@ TRAINING_CONSTRAINTS: dict = {
 
 
 def resolve_device(device: str) -> str:
-    """Map "auto" to "cuda" when available, else "cpu"; check explicit CUDA requests."""
+    """Map "auto" to "cuda" when available, else "cpu"; check explicit requests.
+
+    ValueError for a string torch cannot read as a device, and for a CUDA or
+    MPS device that this machine does not have.
+    """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    forms = '"auto", "cpu", "cuda", "cuda:N" (N a GPU number) or "mps"'
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device={device!r} is not a device; use one of {forms}.") from None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+        count = torch.cuda.device_count()
+        if parsed.index is not None and parsed.index >= count:
+            raise ValueError(
+                f"device={device!r} was requested but this machine has {count} CUDA "
+                f"device(s) (cuda:0 .. cuda:{count - 1})."
+            )
+    if parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} was requested but MPS is not available.")
     return device
 
 

@@ -8,17 +8,46 @@ Accepted formats (each row of X is one observation time ``t``):
 * a 2-D array or DataFrame holding ONE series, rows in time order;
 * a 3-D array ``(n_series, n_channels, n_timepoints)`` (sktime's "numpy3D");
   its rows are the series' time points, series by series.
+
+Inputs that would be read wrongly without an error are refused with a
+ValueError that names the problem (a flat ``X.reset_index()`` frame, a list of
+frames, string columns, values beyond float32, an empty X), or, where the
+input is plausible but possibly meant otherwise, flagged with a
+:class:`SeriesLayoutWarning`.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
 
-__all__ = ["Panel", "as_panel", "series_ids"]
+__all__ = [
+    "Panel",
+    "SeriesLayoutWarning",
+    "as_panel",
+    "fit_channel_scaling",
+    "series_ids",
+]
+
+#: Largest finite float32: X is stored as float32, so larger values become inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+class SeriesLayoutWarning(UserWarning):
+    """X was read in one layout although it may have been meant in another.
+
+    Raised for a 3-D array with more channels than time points (perhaps an
+    ``(n_series, n_timepoints, n_channels)`` array), and at predict time for a
+    2-D X that is read as ONE series by an estimator fitted on several series
+    when it is longer than every one of them (perhaps several series stacked).
+    """
 
 
 @dataclass
@@ -63,16 +92,71 @@ class Panel:
         return groups, np.arange(self.n_rows) - self.offsets[groups]
 
 
-def fit_channel_scaling(series: list) -> tuple[np.ndarray, np.ndarray]:
+def fit_channel_scaling(series: list, names=None) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and std over all rows, computed in float64, stored as float32.
 
     Constant channels get scale 1 so that they stay finite.
+
+    Parameters
+    ----------
+    series : list of ndarray, each (n_steps_i, n_channels)
+    names : sequence of str, optional
+        Channel names for the error messages (``channel <j>`` when None).
+
+    Returns
+    -------
+    mean, scale : ndarray of float32, shape (n_channels,)
+
+    Raises
+    ------
+    ValueError
+        If a channel's std is not finite, or if its values do not stay within
+        float32's finite range once centred and scaled (``(x - mean) / scale``
+        would overflow to inf and erase the channel).
     """
     values = np.concatenate(series).astype(np.float64)
-    mean = values.mean(axis=0)
-    scale = values.std(axis=0)
-    scale[scale < 1e-8] = 1.0
-    return mean.astype(np.float32), scale.astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = values.mean(axis=0)
+        scale = values.std(axis=0)
+        scale[scale < 1e-8] = 1.0
+        mean32, scale32 = mean.astype(np.float32), scale.astype(np.float32)
+        # the scaling runs in float32: x - mean, then / scale, must both stay finite
+        mean64 = mean32.astype(np.float64)
+        centred = np.maximum(values.max(axis=0) - mean64, mean64 - values.min(axis=0))
+        reach = centred / scale32.astype(np.float64)
+    bad_std = ~(np.isfinite(scale32) & np.isfinite(mean32))
+    overflow = ~bad_std & ((centred > FLOAT32_MAX) | (reach > FLOAT32_MAX))
+
+    def _named(mask):
+        idx = np.flatnonzero(mask)
+        return ", ".join(repr(str(names[j])) if names is not None else f"channel {j}" for j in idx)
+
+    if bad_std.any():
+        raise ValueError(
+            f"the mean or std of {_named(bad_std)} of X is not finite in float32 (beyond "
+            f"+-{FLOAT32_MAX:.3g}); rescale these sensors (e.g. divide them by a power of "
+            "ten) before fitting."
+        )
+    if overflow.any():
+        raise ValueError(
+            f"the values of {_named(overflow)} of X span more than float32's finite range "
+            f"(+-{FLOAT32_MAX:.3g}) around their mean, so scaling them would give inf; "
+            "rescale these sensors (e.g. divide them by a power of ten) before fitting."
+        )
+    return mean32, scale32
+
+
+def warn_at_caller(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, pointing at the first caller outside this package (the user's line)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(0), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _warn_layout(message: str) -> None:
+    warn_at_caller(message, SeriesLayoutWarning)
 
 
 def _is_multiindex_frame(X) -> bool:
@@ -93,35 +177,325 @@ def _check_frame_index(X: pd.DataFrame) -> np.ndarray:
     n_runs = 1 + np.count_nonzero(codes[1:] != codes[:-1]) if len(codes) else 0
     if n_runs != len(uniques):
         raise ValueError("rows of each series in X must be contiguous; sort X with X.sort_index().")
-    _check_time_order(np.asarray(times), codes)
+    _check_time_order(times, codes)
     return codes
 
 
-def _check_time_order(times: np.ndarray, codes: np.ndarray | None = None) -> None:
-    if pd.isna(times).any():
+def _time_ordinals(times) -> np.ndarray:
+    """Time stamps as numbers that sort like them (datetimes, tz-aware or not, and periods)."""
+    if isinstance(times, pd.DatetimeIndex | pd.TimedeltaIndex | pd.PeriodIndex):
+        return times.asi8  # ns since the epoch (UTC for tz-aware), or period ordinals
+    return np.asarray(times)
+
+
+def _check_time_order(times, codes: np.ndarray | None = None) -> None:
+    if pd.isna(np.asarray(times)).any():
         raise ValueError("the time index of X contains missing values.")
     if len(times) < 2:
         return
+    times = _time_ordinals(times)
     try:
         step = np.diff(times)
+        zero = np.zeros((), dtype=step.dtype)
+        same_series = np.ones(len(step), dtype=bool) if codes is None else codes[1:] == codes[:-1]
+        duplicate = (same_series & (step == zero)).any()
+        backwards = (same_series & (step < zero)).any()
     except TypeError as exc:
         raise ValueError("the time index of X must be numeric or datetime-like.") from exc
-    zero = np.zeros((), dtype=step.dtype)
-    same_series = np.ones(len(step), dtype=bool) if codes is None else codes[1:] == codes[:-1]
-    if (same_series & (step == zero)).any():
+    if duplicate:
         raise ValueError("X has duplicate time stamps within a series.")
-    if (same_series & (step < zero)).any():
+    if backwards:
         raise ValueError(
             "the time index of X is not sorted within a series; sort X with X.sort_index()."
         )
+
+
+# -- inputs that would be read wrongly ------------------------------------------------
+
+_ID_NAME = re.compile(
+    r"^(?:id|level_0|.+[_ ]id|(?:unit|series|instance|engine|machine|asset|entity|trajectory"
+    r"|turbine|pump|bearing|equipment|patient|subject)s?"
+    r"(?:[_ ]?(?:id|nr|no|num|number|idx|index|name|key))?)$",
+    re.IGNORECASE,
+)
+_TIME_NAME = re.compile(
+    r"^(?:t|ts|dt|level_1|date|datetime|tick|epoch|.*(?:time|cycle|stamp|step|period).*)$",
+    re.IGNORECASE,
+)
+
+
+def _as_ordinal(column: pd.Series) -> np.ndarray | None:
+    """A column's values as sortable numbers, None when they are not numbers or times."""
+    if column.hasnans:
+        return None
+    dtype = column.dtype
+    if isinstance(dtype, pd.PeriodDtype):
+        return pd.PeriodIndex(column).asi8
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return pd.Index(column).asi8
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        return None
+    return column.to_numpy(dtype=np.float64)
+
+
+def _flat_frame_columns(X: pd.DataFrame):
+    """(id column, time column or None) when X looks like ``X.reset_index()`` of a panel.
+
+    Conservative: only a frame with a plain RangeIndex whose first column holds
+    contiguous runs of series ids (at least two rows per id on average) is
+    examined; the id column must be named like one (unit, id, series, ...) or,
+    unnamed so, hold non-decreasing integers followed by a column that
+    increases within every run and restarts at every new id.
+    """
+    if not isinstance(X.index, pd.RangeIndex) or X.shape[1] < 2 or len(X) < 4:
+        return None
+    first, second = X.columns[0], X.columns[1]
+    ids = X.iloc[:, 0]
+    if ids.hasnans:
+        return None
+    named = isinstance(first, str) and _ID_NAME.match(first.strip()) is not None
+    integer = pd.api.types.is_integer_dtype(ids.dtype)
+    if not (named and (integer or ids.dtype == object or pd.api.types.is_string_dtype(ids))):
+        if not integer or not ids.is_monotonic_increasing:
+            return None
+    try:
+        codes, uniques = pd.factorize(ids)
+    except TypeError:  # unhashable values
+        return None
+    change = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    if len(change) + 1 != len(uniques) or 2 * len(uniques) > len(X):
+        return None  # ids not contiguous, or mostly one row per "id"
+    time = _as_ordinal(X.iloc[:, 1])
+    within = within_increasing = restarts = False
+    if time is not None:
+        step = np.diff(time)
+        within = np.ones(len(step), dtype=bool)
+        within[change - 1] = False
+        within_increasing = bool((step[within] > 0).all())
+        restarts = len(change) > 0 and bool((step[change - 1] <= 0).all())
+    time_named = isinstance(second, str) and _TIME_NAME.match(second.strip()) is not None
+    if named:
+        has_time = time is not None and (time_named or within_increasing)
+        if has_time or len(uniques) >= 2:
+            return first, (second if has_time else None)
+        return None
+    if within_increasing and restarts:
+        return first, second
+    return None
+
+
+def _check_not_flat(X: pd.DataFrame) -> None:
+    found = _flat_frame_columns(X)
+    if found is None:
+        return
+    id_col, time_col = found
+    if time_col is not None:
+        what = (
+            f"column {id_col!r} holds series ids and column {time_col!r} the time within "
+            "each series"
+        )
+        fix = f"X.set_index([{id_col!r}, {time_col!r}])"
+    else:
+        what = f"column {id_col!r} holds series ids"
+        fix = f"X.set_index([{id_col!r}, X.groupby({id_col!r}).cumcount()])"
+    raise ValueError(
+        f"X looks like a flat frame (e.g. X.reset_index() of a panel): {what}, "
+        "so X would be read as ONE series with them as sensors. Give it a (series id, "
+        f"time) MultiIndex: {fix}."
+    )
+
+
+def _check_container(X) -> None:
+    """Refuse a list/tuple of series, which sklearn would read as one ragged array."""
+    if not isinstance(X, list | tuple) or len(X) == 0:
+        return
+    if all(isinstance(x, pd.DataFrame | pd.Series) for x in X):
+        raise ValueError(
+            f"X is a {type(X).__name__} of {len(X)} DataFrames; pass one DataFrame with a "
+            "(series id, time) MultiIndex instead: pd.concat(frames, keys=range(len(frames)))"
+            " (each frame indexed by its time)."
+        )
+    if all(isinstance(x, np.ndarray) and x.ndim == 2 for x in X):
+        raise ValueError(
+            f"X is a {type(X).__name__} of {len(X)} 2-D arrays; pass equal-length series as "
+            "one 3-D array (n_series, n_channels, n_timepoints), e.g. np.stack([a.T for a in "
+            "arrays]) for (n_timepoints, n_channels) arrays, or any series as one DataFrame "
+            "with a (series id, time) MultiIndex."
+        )
+
+
+def _column_label(name) -> str:
+    return repr(name) if isinstance(name, str) else str(name)
+
+
+def _check_values(X, kind: str) -> None:
+    """Non-numeric columns and finite values beyond float32: ValueError naming the column.
+
+    ``kind`` is "frame" (a DataFrame), "2d" or "3d" (ndarrays; columns are the last,
+    respectively the middle, axis). NaN and inf are left to sklearn's checks.
+    """
+    if kind == "frame":
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            return
+        for name, dtype in X.dtypes.items():
+            column = X[name]
+            if isinstance(column, pd.DataFrame):  # duplicated column names
+                column = column.iloc[:, 0]
+            _check_column(column, dtype, f"column {_column_label(name)}")
+        floats = X.select_dtypes(include=[np.float64, np.longdouble])
+        names, values, axis = list(floats.columns), floats.to_numpy(), 0
+    else:
+        if X.dtype.kind in "USO":
+            columns = X if kind == "2d" else np.moveaxis(X, 1, -1)
+            columns = columns.reshape(-1, X.shape[1] if kind == "3d" else X.shape[-1])
+            word = "channel" if kind == "3d" else "column"
+            for j in range(columns.shape[1]):
+                _check_column(pd.Series(columns[:, j]), np.dtype(object), f"{word} {j}")
+            return
+        if X.dtype.kind != "f" or X.dtype.itemsize <= 4:
+            return
+        values, axis = X, (0 if kind == "2d" else (0, 2))
+        names = list(range(X.shape[1]))
+    if values.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        # fmax/fmin reduce without a copy of X and skip NaN; inf is left to sklearn
+        peak = np.maximum(np.fmax.reduce(values, axis=axis), -np.fmin.reduce(values, axis=axis))
+        for j in np.flatnonzero(np.isinf(peak)):  # the largest finite value instead
+            column = values[:, j] if kind != "3d" else values[:, j, :]
+            finite = column[np.isfinite(column)]
+            peak[j] = np.abs(finite).max() if finite.size else 0.0
+    big = np.flatnonzero(peak > FLOAT32_MAX)
+    if len(big):
+        word = "channel" if kind == "3d" else "column"
+        which = ", ".join(f"{word} {_column_label(names[j])}" for j in big)
+        raise ValueError(
+            f"X holds values up to {peak[big].max():.3g} in {which}, beyond float32's "
+            f"finite range (+-{FLOAT32_MAX:.3g}) in which X is stored (they would become "
+            "inf); rescale these sensors (e.g. divide them by a power of ten)."
+        )
+
+
+def _check_column(column: pd.Series, dtype, label: str) -> None:
+    """ValueError unless a column holds numbers (or booleans)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        if pd.api.types.is_numeric_dtype(dtype.categories.dtype):
+            return
+        example = column.iloc[0]
+        raise ValueError(
+            f"{label} of X is categorical with non-numeric values (e.g. {example!r}); every "
+            "column must be a numeric sensor: encode it as numbers or drop it."
+        )
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+        return  # booleans are numbers; complex data is refused by sklearn's own check
+    if pd.api.types.is_numeric_dtype(dtype):
+        return
+    if (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype | pd.IntervalDtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+    ):
+        raise ValueError(
+            f"{label} of X holds {dtype} values, not numbers; every column must be a numeric "
+            "sensor. If it is the time of each row, make it the index (X.set_index(...))."
+        )
+    strings = column.map(lambda v: isinstance(v, str | bytes))
+    if strings.any():
+        example = column[strings].iloc[0]
+        raise ValueError(
+            f"{label} of X holds strings (e.g. {example!r}); every column must be a numeric "
+            f"sensor: convert it (pd.to_numeric) or drop it."
+        )
+    try:
+        np.asarray(column.to_numpy(), dtype=np.float64)
+    except (TypeError, ValueError):
+        example = next(
+            (v for v in column if not isinstance(v, int | float | np.number | bool)), None
+        )
+        # a TypeError, as sklearn's own check_array raises (and its estimator checks expect)
+        raise TypeError(
+            f"{label} of X holds values that are not numbers (e.g. {example!r}); every "
+            "column must be a numeric sensor (float() argument must be a string or a real "
+            f"number, not {type(example).__name__!r})."
+        ) from None
+
+
+def _check_not_empty(shape: tuple) -> None:
+    """ValueError for no rows or no columns, worded like sklearn's (its checks match it)."""
+    n_rows, n_columns = shape[0], shape[-1]
+    if n_rows == 0:
+        raise ValueError(
+            f"X has 0 sample(s) (shape={shape}) while a minimum of 1 is required: it holds "
+            "no time step (rows) to read."
+        )
+    if n_columns == 0:
+        raise ValueError(
+            f"X has 0 feature(s) (shape={shape}) while a minimum of 1 is required: it needs "
+            "at least one sensor (column)."
+        )
+
+
+def _check_3d_orientation(X: np.ndarray, estimator, reset: bool) -> None:
+    n_series, n_channels, n_steps = X.shape
+    if reset:
+        if n_channels > n_steps:
+            _warn_layout(
+                f"X is a 3-D array of shape {X.shape}, read in sktime's layout (n_series, "
+                f"n_channels, n_timepoints) as {n_series} series of {n_steps} time points "
+                f"with {n_channels} channels (more channels than time points). If it is "
+                "(n_series, n_timepoints, n_channels), pass np.transpose(X, (0, 2, 1))."
+            )
+        return
+    n_features = getattr(estimator, "n_features_in_", None)
+    if n_features is not None and n_channels != n_features and n_steps == n_features:
+        raise ValueError(
+            f"X is a 3-D array of shape {X.shape} whose last axis, not its middle one, has "
+            f"the {n_features} channels the estimator was fitted with: it looks transposed, "
+            "(n_series, n_timepoints, n_channels). Pass np.transpose(X, (0, 2, 1)) for "
+            "sktime's layout (n_series, n_channels, n_timepoints)."
+        )
+
+
+def _check_against_fit(panel: Panel, fmt: str, estimator) -> None:
+    """SeriesLayoutWarning for a 2-D X longer than every series of a multi-series fit."""
+    n_series = getattr(estimator, "_panel_n_series_", None)
+    longest = getattr(estimator, "_panel_max_length_", None)
+    if fmt != "array2d" or n_series is None or n_series < 2 or panel.n_rows <= longest:
+        return
+    _warn_layout(
+        f"X is 2-D without a (series id, time) MultiIndex, so it is read as ONE series of "
+        f"{panel.n_rows} steps, longer than any of the {n_series} series the estimator was "
+        f"fitted on (at most {longest} steps). If X holds several series, pass a DataFrame "
+        "with a (series id, time) MultiIndex or a 3-D array (n_series, n_channels, "
+        "n_timepoints)."
+    )
 
 
 def as_panel(X, *, estimator, reset: bool) -> Panel:
     """Validate X and split it into per-series float32 arrays.
 
     Shape, dtype, NaN/inf and feature-count checks go through sklearn's
-    ``validate_data`` on the rows (so the messages are sklearn's own, and
-    ``n_features_in_`` / ``feature_names_in_`` are set when ``reset``).
+    ``validate_data`` on the rows (so ``n_features_in_`` / ``feature_names_in_``
+    are set when ``reset``). Before it, inputs that sklearn would read wrongly
+    or report in its own terms get a ValueError naming the problem: a flat
+    frame (``X.reset_index()`` of a panel, whose id and time columns would
+    become sensors), a list of frames or arrays, a non-numeric column, finite
+    values beyond float32's range, no rows or no columns, and at predict time
+    a 3-D array that looks transposed.
+
+    Two plausible but possibly mistaken layouts raise :class:`SeriesLayoutWarning`:
+
+    * in ``fit``, a 3-D array with more channels than time points (read as
+      ``(n_series, n_channels, n_timepoints)`` all the same);
+    * at predict time, a 2-D X (array or frame without a MultiIndex), read as
+      ONE series, given to an estimator fitted on several series when X has
+      more rows than the longest of them. A single series no longer than the
+      training series is the ordinary way to score one series and is not
+      flagged.
+
+    With ``reset`` the layout of the fit is recorded on the estimator:
+    ``_panel_format_`` ("multiindex", "array2d" or "numpy3d"),
+    ``_panel_n_series_`` and ``_panel_max_length_``.
 
     Parameters
     ----------
@@ -135,27 +509,51 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
     -------
     Panel
     """
+    _check_container(X)
     if isinstance(X, np.ndarray) and X.ndim == 3:
+        fmt = "numpy3d"
         n_series, n_channels, n_steps = X.shape
         if n_series == 0 or n_steps == 0:
             raise ValueError(f"X has shape {X.shape}: no series or no time points.")
+        _check_not_empty((n_series * n_steps, n_channels))
+        _check_3d_orientation(X, estimator, reset)
+        _check_values(X, "3d")
         # (n_series, n_channels, n_steps) -> rows series by series
         flat = np.ascontiguousarray(np.transpose(X, (0, 2, 1))).reshape(-1, n_channels)
         values = validate_data(estimator, flat, reset=reset, dtype=np.float32)
         offsets = np.arange(n_series + 1) * n_steps
     elif _is_multiindex_frame(X):
+        fmt = "multiindex"
+        _check_not_empty(X.shape)
         codes = _check_frame_index(X)
+        _check_values(X, "frame")
         values = validate_data(estimator, X, reset=reset, dtype=np.float32)
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
         offsets = np.r_[starts, len(codes)]
     else:
+        fmt = "array2d"
+        if isinstance(X, pd.DataFrame):
+            _check_not_empty(X.shape)
+            _check_not_flat(X)
         if isinstance(X, pd.DataFrame | pd.Series):
-            _check_time_order(np.asarray(X.index))
+            _check_time_order(X.index)
+        if isinstance(X, pd.DataFrame):
+            _check_values(X, "frame")
+        elif isinstance(X, np.ndarray) and X.ndim == 2:
+            _check_not_empty(X.shape)
+            _check_values(X, "2d")
         values = validate_data(estimator, X, reset=reset, dtype=np.float32)
         offsets = np.array([0, values.shape[0]])
     values = np.asarray(values, dtype=np.float32)
     series = [values[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-    return Panel(series=series, offsets=np.asarray(offsets, dtype=np.int64))
+    panel = Panel(series=series, offsets=np.asarray(offsets, dtype=np.int64))
+    if reset:
+        estimator._panel_format_ = fmt
+        estimator._panel_n_series_ = len(series)
+        estimator._panel_max_length_ = int(panel.lengths.max())
+    else:
+        _check_against_fit(panel, fmt, estimator)
+    return panel
 
 
 def series_ids(X) -> np.ndarray:

@@ -16,10 +16,13 @@ At horizon ``dt`` (``dt = 1 .. K``) a row's label is
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 __all__ = [
     "SURVIVAL_DTYPE",
+    "EventLabelWarning",
     "make_survival_target",
     "is_survival_target",
     "target_from_event_labels",
@@ -157,9 +160,16 @@ def validate_event_target(y, *, n_rows: int, groups, estimator_name: str):
 
     A structured y (fields ``event`` and ``time``) is checked like
     :func:`make_survival_target` and has classes ``[0, 1]``. Any other y must
-    hold exactly two classes of per-step labels, the larger one being the
-    event (sklearn's ``classes_[1]``); it is converted per series with
-    :func:`target_from_event_labels`.
+    hold per-step labels of exactly two classes, which become ``classes``;
+    it is converted per series with :func:`target_from_event_labels`, the
+    event being ``classes[1]``:
+
+    * 0/1 (1 = the event) and booleans (True = the event) are read silently;
+    * any other two labels (strings such as "normal"/"failure", sorted
+      alphabetically; -1/+1; 1/2) are read with the larger as the event, as
+      sklearn's ``classes_[1]`` (sklearn's estimator checks and string class
+      labels rely on it), with an :class:`EventLabelWarning` that lists both
+      labels and says how to pass 0/1 or booleans instead.
 
     Parameters
     ----------
@@ -200,7 +210,7 @@ def validate_event_target(y, *, n_rows: int, groups, estimator_name: str):
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(
-                f"y has only one class ({classes[0]!r}); per-step event labels need "
+                f"y has only one class ({classes.tolist()[0]!r}); per-step event labels need "
                 "both event and non-event steps."
             )
         if len(classes) > 2:
@@ -210,11 +220,36 @@ def validate_event_target(y, *, n_rows: int, groups, estimator_name: str):
                 f"{estimator_name} predicts one event type; pass 0/1 per-step labels or "
                 "a structured (event, time) target."
             )
+        _check_event_labels(y, classes)
     if len(y) != n_rows:
         raise ValueError(f"y has {len(y)} rows but X has {n_rows}; they must match.")
     if not is_survival_target(y):
         y = target_from_event_labels(y == classes[1], groups=groups)
     return y, classes
+
+
+class EventLabelWarning(UserWarning):
+    """Per-step labels were two values other than 0/1 or booleans; the larger is the event."""
+
+
+def _check_event_labels(y: np.ndarray, classes: np.ndarray) -> None:
+    """EventLabelWarning unless two per-step labels are booleans or 0/1."""
+    if y.dtype == bool:
+        return
+    values = classes.tolist()
+    if all(isinstance(v, Real | np.bool_) for v in values):
+        if sorted(float(v) for v in values) == [0.0, 1.0]:
+            return
+    from .panel import warn_at_caller
+
+    first, second = values
+    warn_at_caller(
+        f"y holds the two labels {first!r} and {second!r}, not 0/1 or booleans, so which "
+        f"one is the event is ambiguous: the larger, {second!r}, is taken as the event "
+        f"(sklearn's classes_[1]). If {first!r} is the event, pass y == {first!r}; pass "
+        "0/1 (1 = event) or booleans (True = event) to say so and silence this warning.",
+        EventLabelWarning,
+    )
 
 
 def horizon_labels(y, horizons) -> tuple[np.ndarray, np.ndarray]:
