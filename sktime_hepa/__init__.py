@@ -10,12 +10,15 @@ from .encoders import (
     MAEPretrainer,
     PatchTSTEncoder,
 )
+from .panel import SeriesLayoutWarning
 from .pipeline import SurfacePipeline, make_pipeline
 from .surfaces import AgeBaseline, HEPAEventPredictor, RidgeBaseline, SurvivalForestBaseline
+from .targets import EventLabelWarning
 
 __all__ = [
     "AgeBaseline",
     "CollapseWarning",
+    "EventLabelWarning",
     "HEPAEmbeddings",
     "HEPAEventPredictor",
     "HEPAPretrainer",
@@ -23,6 +26,7 @@ __all__ = [
     "MAEPretrainer",
     "PatchTSTEncoder",
     "RidgeBaseline",
+    "SeriesLayoutWarning",
     "SurfacePipeline",
     "SurvivalForestBaseline",
     "__version__",

@@ -181,6 +181,36 @@ def _check_frame_index(X: pd.DataFrame) -> np.ndarray:
     return codes
 
 
+def _warn_on_split_series(times, codes: np.ndarray) -> None:
+    """Warn when many series of a training X have holes in their time index.
+
+    That is what an integer ``cv`` (a (Stratified)KFold over rows) does to a
+    panel: rows of one series land in different folds, and a held-out row's
+    neighbours, whose contexts overlap it almost entirely, stay in training.
+    """
+    times = _time_ordinals(times)
+    if not np.issubdtype(np.asarray(times).dtype, np.number) or len(times) < 3:
+        return
+    step = np.diff(np.asarray(times, dtype=np.float64))
+    same = codes[1:] == codes[:-1]
+    if not same.any():
+        return
+    values, counts = np.unique(step[same], return_counts=True)
+    regular = values[np.argmax(counts)]  # the panel's usual step
+    holed = np.unique(codes[1:][same & (step > regular)])
+    n_series = int(codes.max()) + 1
+    if len(holed) >= max(2, 0.1 * n_series):
+        warnings.warn(
+            f"{len(holed)} of the {n_series} series of X have holes in their time index "
+            f"(steps larger than the usual {regular:g}). If a cross-validation split them "
+            "(an integer cv or KFold over rows), rows of one series are in both training and "
+            "validation: use GroupKFold with groups=sktime_hepa.panel.series_ids(X). If the "
+            "series are irregular by nature, ignore this warning.",
+            SeriesLayoutWarning,
+            stacklevel=4,
+        )
+
+
 def _time_ordinals(times) -> np.ndarray:
     """Time stamps as numbers that sort like them (datetimes, tz-aware or not, and periods)."""
     if isinstance(times, pd.DatetimeIndex | pd.TimedeltaIndex | pd.PeriodIndex):
@@ -526,6 +556,8 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
         fmt = "multiindex"
         _check_not_empty(X.shape)
         codes = _check_frame_index(X)
+        if reset:
+            _warn_on_split_series(X.index.get_level_values(1), codes)
         _check_values(X, "frame")
         values = validate_data(estimator, X, reset=reset, dtype=np.float32)
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])

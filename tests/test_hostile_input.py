@@ -349,3 +349,16 @@ def test_valid_device_strings():
     if not torch.backends.mps.is_available():
         with pytest.raises(ValueError, match="MPS is not available"):
             resolve_device("mps")
+
+
+def test_series_split_across_folds_is_flagged(rtf_data):
+    """An integer cv scatters a series' rows over folds: holes in every time index."""
+    from sktime_hepa import SeriesLayoutWarning
+
+    X, y = rtf_data
+    keep = np.arange(len(X)) % 3 != 0  # what a row-wise fold would leave for training
+    with pytest.warns(SeriesLayoutWarning, match="GroupKFold"):
+        tiny_pretrainer(max_epochs=1).fit(X.iloc[keep])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeriesLayoutWarning)
+        tiny_pretrainer(max_epochs=1).fit(X)  # whole series: silent

@@ -110,7 +110,9 @@ class EncoderTransformer(TransformerMixin, BaseEstimator):
     def _scaled_training_panel(self, X) -> Panel:
         """Read the training X (setting the input features) and fit the scaling."""
         panel = as_panel(X, estimator=self, reset=True)
-        self.mean_, self.scale_ = fit_channel_scaling(panel.series)
+        self.mean_, self.scale_ = fit_channel_scaling(
+            panel.series, names=getattr(self, "feature_names_in_", None)
+        )
         return panel.scaled(self.mean_, self.scale_)
 
     def _training_rows(self, panel: Panel) -> PanelRows:
