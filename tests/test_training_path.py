@@ -49,6 +49,15 @@ def test_default_score_is_h_auroc_and_takes_a_structured_y(rtf_data, fitted_pred
     assert fitted_predictor.score(X, y) == pytest.approx(expected)
 
 
+def test_score_reads_per_step_labels_as_fit_does(rtf_data, fitted_pretrainer):
+    X, y = rtf_data
+    steps = np.where(y["event"] & (y["time"] == 0), "z_fail", "a_ok")  # the failure step
+    with pytest.warns(UserWarning, match="z_fail"):
+        est = tiny_predictor(FrozenEstimator(fitted_pretrainer)).fit(X, steps)
+    binary = (steps == "z_fail").astype(int)
+    assert est.score(X, steps) == pytest.approx(h_auroc_scorer(est, X, binary))
+
+
 # -- pipelines ------------------------------------------------------------------------
 
 

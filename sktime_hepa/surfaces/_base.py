@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["SurfaceEstimator"]
 
@@ -72,8 +73,13 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
         """
         from ..metrics import h_auroc_scorer
 
+        check_is_fitted(self)
         if sample_weight is not None:
             raise ValueError("score does not support sample_weight.")
+        y = np.asarray(y) if not hasattr(y, "dtype") else y
+        if getattr(y.dtype, "names", None) is None:
+            # per-step labels as fit reads them: classes_[1] is the event
+            y = (np.asarray(y) == self.classes_[1]).astype(np.int64)
         return h_auroc_scorer(self, X, y)
 
     def __sklearn_tags__(self):
