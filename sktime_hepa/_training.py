@@ -43,6 +43,12 @@ TRAINING_CONSTRAINTS: dict = {
 }
 
 
+def optimisation_settings(estimator) -> dict:
+    """The ``fit_net`` settings an estimator's parameters hold (``TRAINING_CONSTRAINTS``)."""
+    names = ("lr", "weight_decay", "batch_size", "max_epochs", "patience", "verbose", "callbacks")
+    return {name: getattr(estimator, name) for name in names}
+
+
 def resolve_device(device: str) -> str:
     """Map "auto" to "cuda" when available, else "cpu"; check explicit requests.
 

@@ -24,7 +24,14 @@ from .._atomic import fit_atomically
 from .._inference import embed_rows
 from .._rows import EMBEDDING_PREFIXES, HEPAEmbeddings, PanelRows, PretrainWindows, pretrain_collate
 from .._split import split_segments
-from .._training import fit_event_net, fit_net, fit_seed, resolve_device, survival_cells
+from .._training import (
+    fit_event_net,
+    fit_net,
+    fit_seed,
+    optimisation_settings,
+    resolve_device,
+    survival_cells,
+)
 from ..diagnostics import COLLAPSE_COSINE, CollapseWarning, embedding_stats, is_collapsed
 from ..nn.dt_mlp_head import DtMLPHead
 from ..nn.encoder import HEPAEncoder
@@ -240,17 +247,11 @@ class SelfSupervisedEncoder(EncoderTransformer):
                 patch_size=self.patch_size,
                 futures=self._max_horizon > 1,
             ),
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
             device=device,
-            verbose=self.verbose,
             seed=seed,
             part_names=self._part_names,
             stage_callbacks=self._stage_callbacks(),
-            callbacks=self.callbacks,
+            **optimisation_settings(self),
         )
         self.history_ = self.net_.history
         self.collapse_stats_ = self._check_collapse(rows, seed)
@@ -346,14 +347,8 @@ class SupervisedEncoder(EncoderTransformer):
             validation_fraction=self.validation_fraction,
             stride=self.stride,
             seed=seed,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
             device=device,
-            verbose=self.verbose,
-            callbacks=self.callbacks,
+            **optimisation_settings(self),
         )
         self.history_ = self.net_.history
         return self

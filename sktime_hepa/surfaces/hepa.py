@@ -20,6 +20,7 @@ from .._training import (
     TRAINING_CONSTRAINTS,
     fit_event_net,
     fit_seed,
+    optimisation_settings,
     resolve_device,
     survival_cells,
 )
@@ -239,14 +240,8 @@ class HEPAEventPredictor(SurfaceEstimator):
             seed=seed,
             monitor=self.monitor,
             min_steps=self.min_steps,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
             device=device,
-            verbose=self.verbose,
-            callbacks=self.callbacks,
+            **optimisation_settings(self),
         )
         self.history_ = self.net_.history
         return self
