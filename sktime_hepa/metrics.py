@@ -43,6 +43,10 @@ __all__ = [
     "rmse_scorer",
     "ece_scorer",
     "brier_scorer",
+    "time_dependent_auc_score",
+    "integrated_brier_score",
+    "uno_concordance_score",
+    "make_survival_scorer",
 ]
 
 
@@ -478,6 +482,110 @@ def brier_score(y_true, surface) -> float:
 _STEP_METRICS = (point_adjusted_f1_score, event_f1_score)
 
 
+# ---------------------------------------------------------------------------
+# scikit-survival's IPCW metrics on a surface (needs scikit-survival)
+# ---------------------------------------------------------------------------
+
+
+def _sksurv_metrics():
+    try:
+        from sksurv import metrics
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the IPCW survival metrics use scikit-survival: pip install scikit-survival "
+            "(or the package's 'benchmarks' extra)."
+        ) from exc
+    return metrics
+
+
+def _ipcw_inputs(y_true, surface, y_train, times):
+    """Checked targets and the horizons at which scikit-survival can evaluate.
+
+    IPCW metrics estimate the censoring distribution by Kaplan-Meier on
+    ``y_train`` (the test targets themselves when None) and are defined only
+    for times inside the test follow-up, where that estimate stays positive.
+    """
+    surface = _check_surface(surface, probabilities=True)
+    y_true = _check_survival_target(y_true, surface.shape[0])
+    y_train = y_true if y_train is None else _check_survival_target(y_train, len(y_train))
+    K = surface.shape[1]
+    if times is None:
+        times = np.arange(1, K + 1)
+    times = np.asarray(times, dtype=np.int64)
+    if times.ndim != 1 or times.size == 0 or times.min() < 1 or times.max() > K:
+        raise ValueError(f"times must be horizons in 1..{K}, got {times!r}.")
+    lo, hi = y_true["time"].min(), y_true["time"].max()
+    # the censoring estimate must stay above 0 at every time used
+    hi = min(hi, y_train["time"][~y_train["event"]].max(initial=np.inf), y_train["time"].max())
+    keep = (times >= lo) & (times < hi)
+    if not keep.any():
+        raise ValueError(
+            f"no horizon in times lies inside the follow-up of y ([{lo:g}, {hi:g})); "
+            "scikit-survival's IPCW metrics are undefined there."
+        )
+    return y_true, y_train, surface, times[keep]
+
+
+def time_dependent_auc_score(y_true, surface, *, y_train=None, times=None) -> float:
+    """Mean cumulative/dynamic AUC (Uno's IPCW estimator) over horizons.
+
+    scikit-survival's ``cumulative_dynamic_auc`` with the surface column of
+    each horizon as the risk. Unlike :func:`h_auroc_score`, which drops
+    unknown (censored) cells, it re-weights the observed cases by the inverse
+    probability of remaining uncensored, estimated on ``y_train``; it is the
+    time-weighted mean over ``times``.
+
+    Parameters
+    ----------
+    y_true : structured survival target, shape (n_rows,)
+    surface : ndarray of shape (n_rows, K)
+    y_train : structured survival target, optional
+        Data for the censoring distribution (the test targets when None).
+    times : array-like of int, optional
+        Horizons in 1..K (all when None); those outside the follow-up are dropped.
+
+    Returns
+    -------
+    float
+    """
+    y_true, y_train, surface, times = _ipcw_inputs(y_true, surface, y_train, times)
+    _, mean_auc = _sksurv_metrics().cumulative_dynamic_auc(
+        y_train, y_true, surface[:, times - 1], times
+    )
+    return float(mean_auc)
+
+
+def integrated_brier_score(y_true, surface, *, y_train=None, times=None) -> float:
+    """scikit-survival's IPCW integrated Brier score of the survival ``1 - surface``.
+
+    Parameters and follow-up restriction as :func:`time_dependent_auc_score`;
+    at least two horizons must remain. Lower is better.
+    """
+    y_true, y_train, surface, times = _ipcw_inputs(y_true, surface, y_train, times)
+    if len(times) < 2:
+        raise ValueError("the integrated Brier score needs at least two horizons.")
+    survival = 1.0 - surface[:, times - 1]
+    return float(_sksurv_metrics().integrated_brier_score(y_train, y_true, survival, times))
+
+
+def uno_concordance_score(y_true, surface, *, y_train=None, tau=None) -> float:
+    """Uno's IPCW concordance index of the expected time to event (risk = its negative).
+
+    Parameters
+    ----------
+    y_true, surface, y_train :
+        As :func:`time_dependent_auc_score`.
+    tau : float, optional
+        Truncation time (pairs with a shorter time count); defaults to K.
+    """
+    surface = _check_surface(surface, probabilities=True)
+    y_true = _check_survival_target(y_true, surface.shape[0])
+    y_train = y_true if y_train is None else _check_survival_target(y_train, len(y_train))
+    tau = surface.shape[1] if tau is None else tau
+    risk = -expected_time_to_event(surface)
+    return float(_sksurv_metrics().concordance_index_ipcw(y_train, y_true, risk, tau=tau)[0])
+
+
 def _series_ids(X) -> np.ndarray:
     # Imported lazily: only per-step label targets need series ids.
     from .panel import series_ids
@@ -667,3 +775,34 @@ f1_scorer = make_surface_scorer(event_f1_score)
 rmse_scorer = make_surface_scorer(time_to_event_rmse, greater_is_better=False)
 ece_scorer = make_surface_scorer(expected_calibration_error, greater_is_better=False)
 brier_scorer = make_surface_scorer(brier_score, greater_is_better=False)
+
+
+def make_survival_scorer(metric, y_train, **kwargs) -> SurfaceScorer:
+    """A scorer for one of the IPCW metrics, with the censoring data of ``y_train``.
+
+    Parameters
+    ----------
+    metric : {"time_dependent_auc", "integrated_brier", "uno_concordance"} or callable
+    y_train : structured survival target
+        The training targets (scikit-survival estimates the censoring
+        distribution on them, as its own scorers do).
+    **kwargs
+        ``times`` or ``tau``.
+
+    Returns
+    -------
+    SurfaceScorer
+        Greater is better; the integrated Brier score is negated.
+    """
+    metrics = {
+        "time_dependent_auc": (time_dependent_auc_score, 1),
+        "integrated_brier": (integrated_brier_score, -1),
+        "uno_concordance": (uno_concordance_score, 1),
+    }
+    if isinstance(metric, str):
+        if metric not in metrics:
+            raise ValueError(f"metric must be one of {sorted(metrics)} or a callable.")
+        metric, sign = metrics[metric]
+    else:
+        sign = -1 if metric is integrated_brier_score else 1
+    return SurfaceScorer(metric, sign=sign, y_train=y_train, **kwargs)

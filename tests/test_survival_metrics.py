@@ -1,0 +1,75 @@
+"""scikit-survival's IPCW metrics on surfaces, and their scorers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sksurv")
+
+from sksurv.metrics import concordance_index_ipcw, cumulative_dynamic_auc  # noqa: E402
+
+from sktime_hepa.metrics import (  # noqa: E402
+    expected_time_to_event,
+    h_auroc_score,
+    integrated_brier_score,
+    make_survival_scorer,
+    time_dependent_auc_score,
+    uno_concordance_score,
+)
+from sktime_hepa.targets import make_survival_target  # noqa: E402
+
+K = 20
+
+
+@pytest.fixture(scope="module")
+def censored():
+    """Rows with a geometric time to event, a third censored early; risk known."""
+    rng = np.random.default_rng(0)
+    n = 600
+    rate = rng.uniform(0.02, 0.3, n)  # per-step hazard
+    event_time = rng.geometric(rate).astype(float)
+    censor_time = rng.uniform(1, 40, n)
+    observed = event_time <= censor_time
+    y = make_survival_target(observed, np.minimum(event_time, censor_time))
+    dts = np.arange(1, K + 1)
+    oracle = 1 - (1 - rate[:, None]) ** dts  # the true CDF
+    noise = np.clip(oracle + rng.normal(0, 0.2, oracle.shape), 0, 1)
+    return y, oracle, np.maximum.accumulate(noise, axis=1)
+
+
+def test_time_dependent_auc_matches_sksurv(censored):
+    y, oracle, _ = censored
+    times = np.arange(2, 15)
+    expected = cumulative_dynamic_auc(y, y, oracle[:, times - 1], times)[1]
+    assert time_dependent_auc_score(y, oracle, times=times) == pytest.approx(expected)
+
+
+def test_ipcw_metrics_rank_the_oracle_above_a_noisy_surface(censored):
+    y, oracle, noisy = censored
+    assert time_dependent_auc_score(y, oracle) > time_dependent_auc_score(y, noisy) > 0.5
+    assert integrated_brier_score(y, oracle) < integrated_brier_score(y, noisy)
+    assert uno_concordance_score(y, oracle) > uno_concordance_score(y, noisy) > 0.5
+    risk = -expected_time_to_event(oracle)
+    assert uno_concordance_score(y, oracle) == pytest.approx(
+        concordance_index_ipcw(y, y, risk, tau=K)[0]
+    )
+    # h-AUROC drops unknown cells instead of re-weighting: close, not equal
+    assert abs(h_auroc_score(y, oracle) - time_dependent_auc_score(y, oracle)) < 0.1
+
+
+def test_survival_scorer_and_bad_times(censored):
+    y, oracle, _ = censored
+
+    class Fixed:
+        def predict_surface(self, X):
+            return oracle
+
+    scorer = make_survival_scorer("integrated_brier", y_train=y)
+    assert scorer(Fixed(), np.zeros((len(y), 1)), y) == pytest.approx(
+        -integrated_brier_score(y, oracle, y_train=y)
+    )
+    with pytest.raises(ValueError, match="horizons in 1..20"):
+        time_dependent_auc_score(y, oracle, times=[0, 5])
+    with pytest.raises(ValueError, match="metric must be one of"):
+        make_survival_scorer("c_index", y_train=y)
