@@ -18,6 +18,8 @@ random             ``max_epochs=0``: a randomly initialised encoder
 mean_alpha0.01     mean with SIGReg weight ``alpha=0.01`` (paper 0.1)
 mean_sigreg_all_   mean_sigreg_all with ``alpha=0.01``
 alpha0.01
+mean_sigreg_all_   mean_sigreg_all with ``alpha=0.0016``: 0.1 / 64, the
+alpha0.0016        weight 0.1 would have on a SIGReg not scaled by the batch
 =================  =====================================================
 
 One JSON record per (dataset, variant, seed, label fraction), appended as it
@@ -59,6 +61,11 @@ VARIANTS = {
     "mean_alpha0.01": ({"l1_reduction": "mean", "sigreg_on": "predictor", "alpha": 0.01}, {}),
     "mean_sigreg_all_alpha0.01": (
         {"l1_reduction": "mean", "sigreg_on": "all", "alpha": 0.01},
+        {},
+    ),
+    # ~alpha 0.1 on a SIGReg statistic not multiplied by the batch size (64)
+    "mean_sigreg_all_alpha0.0016": (
+        {"l1_reduction": "mean", "sigreg_on": "all", "alpha": 0.0016},
         {},
     ),
 }
