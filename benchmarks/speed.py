@@ -12,6 +12,8 @@ Prints, and appends as one JSON record to ``benchmarks/results/speed.jsonl``:
   1,000,000 steps) in a fresh process;
 * ``predict_surface`` seconds with whole-history contexts (``context_length=None``)
   on 2,000- and 20,000-step series (``--only history``);
+* rows/s of ``SurfaceStream.update`` fed 1 and 64 new steps at a time
+  (``--only streaming``);
 * optionally (``--fd001``) C-MAPSS FD001 pretraining at the paper's budget.
 
 Targets on the 2-core reference machine (docs/design.md): pretraining step
@@ -248,6 +250,20 @@ def whole_history(device, lengths=(2_000, 20_000)):
     return out
 
 
+def streaming(est, n_steps=2_000, chunk=1):
+    """Rows/s of ``SurfaceStream.update`` fed ``chunk`` new steps at a time."""
+    from sktime_hepa.streaming import SurfaceStream
+
+    stream_x, _ = synthetic_stream(n_steps, seed=2)
+    stream = SurfaceStream(est)
+    t0 = time.perf_counter()
+    for a in range(0, n_steps, chunk):
+        stream.update(stream_x[a : a + chunk])
+    seconds = time.perf_counter() - t0
+    print(f"SurfaceStream, {n_steps:,} steps {chunk} at a time: {n_steps / seconds:.0f} rows/s")
+    return {f"stream_update_chunk{chunk}_rows_per_s": round(n_steps / seconds, 1)}
+
+
 def throughput(record, device):
     """Matmul peak, pretraining step and fit throughput, predict_surface rows/s."""
     peak = matmul_gflops()
@@ -292,7 +308,7 @@ def main(argv=None):
     parser.add_argument("--fd001", action="store_true", help="also time FD001 pretraining")
     parser.add_argument(
         "--only",
-        choices=["stream", "fd001", "history"],
+        choices=["stream", "fd001", "history", "streaming"],
         default=None,
         help="run just this measurement",
     )
@@ -325,6 +341,10 @@ def main(argv=None):
         )
     if args.only in (None, "history"):
         record.update(whole_history(device))
+    if args.only in (None, "streaming"):
+        est, _ = fitted_predictor(device)
+        for chunk in (1, 64):
+            record.update(streaming(est, chunk=chunk))
     if args.fd001 or args.only == "fd001":
         fd = fd001_pretrain(device)
         record.update(fd)

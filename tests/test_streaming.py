@@ -1,0 +1,47 @@
+"""A stream scored piece by piece gives the numbers of scoring it whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import tiny_predictor
+from sklearn.frozen import FrozenEstimator
+
+from sktime_hepa.streaming import SurfaceStream
+
+
+@pytest.mark.parametrize("chunks", [[1] * 7 + [40], [5, 13, 2, 30], [60]])
+def test_stream_equals_whole_series(rtf_data, fitted_pretrainer, chunks):
+    X, y = rtf_data
+    model = tiny_predictor(FrozenEstimator(fitted_pretrainer)).fit(X, y)
+    unit = X.loc[X.index.get_level_values(0)[0]]  # one unit as a plain frame
+    unit = unit.iloc[: sum(chunks)]
+    whole = model.predict_surface(unit)
+    stream = SurfaceStream(model)
+    edges = np.cumsum([0, *chunks])
+    parts = [stream.update(unit.iloc[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+    np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-6)
+    # only the tail the contexts read is kept
+    assert len(stream.tails_[None]) <= fitted_pretrainer.context_length
+
+
+def test_stream_of_several_series(rtf_data, fitted_pretrainer):
+    X, y = rtf_data
+    model = tiny_predictor(FrozenEstimator(fitted_pretrainer)).fit(X, y)
+    whole = model.predict_surface(X)
+    stream = SurfaceStream(model)
+    time = X.index.get_level_values(1).to_numpy()
+    out = np.empty_like(whole)
+    for lo, hi in [(0, 10), (10, 11), (11, 25), (25, 1000)]:
+        sel = np.flatnonzero((time >= lo) & (time < hi))  # every unit advances together
+        out[sel] = stream.update(X.iloc[sel])
+    np.testing.assert_allclose(out, whole, atol=1e-6)
+    assert len(stream.tails_) == X.index.get_level_values(0).nunique()
+
+
+def test_stream_needs_a_raw_series_model(rtf_data, fitted_pretrainer):
+    X, y = rtf_data
+    H = fitted_pretrainer.transform(X)
+    model = tiny_predictor("passthrough").fit(H, y)
+    with pytest.raises(ValueError, match="streaming needs a model that reads raw series"):
+        SurfaceStream(model)
