@@ -78,7 +78,9 @@ class SurfaceStream:
             keys = list(pd.unique(ids))
         else:
             parts, keys = [X_new], [None]
-        out = [self._update_one(key, part, batch_size) for key, part in zip(keys, parts)]
+        out = [
+            self._update_one(key, part, batch_size) for key, part in zip(keys, parts, strict=True)
+        ]
         return np.concatenate(out) if out else np.zeros((0, self.model.horizons), np.float32)
 
     def _update_one(self, key, part, batch_size: int) -> np.ndarray:

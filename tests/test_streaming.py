@@ -19,7 +19,7 @@ def test_stream_equals_whole_series(rtf_data, fitted_pretrainer, chunks):
     whole = model.predict_surface(unit)
     stream = SurfaceStream(model)
     edges = np.cumsum([0, *chunks])
-    parts = [stream.update(unit.iloc[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+    parts = [stream.update(unit.iloc[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-6)
     # only the tail the contexts read is kept
     assert len(stream.tails_[None]) <= fitted_pretrainer.context_length
