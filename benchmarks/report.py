@@ -355,8 +355,12 @@ def sensitivity(records) -> list[str]:
 # objective comparison (benchmarks.objective) and snapshots (benchmarks.snapshots)
 # ---------------------------------------------------------------------------
 
+
 #: Row order of the objective comparison's variants (others follow by name).
-VARIANTS = ("sum", "mean", "mean_sigreg_all", "mean_ema", "mean_standardize", "random")
+def _variants():
+    from .objective import VARIANTS  # the objective script's order is the table's
+
+    return list(VARIANTS)
 
 
 def _latest(records, key) -> dict:
@@ -399,7 +403,7 @@ def objective_table(records) -> list[str]:
             cells[(d, b, v, f)].append(r["h_auroc"])
     for d in _ordered({k[0] for k in latest}, list(names)):
         for b in _ordered({k[1] for k in latest if k[0] == d}, ["default"]):
-            for v in _ordered({k[2] for k in latest if k[:2] == (d, b)}, VARIANTS):
+            for v in _ordered({k[2] for k in latest if k[:2] == (d, b)}, _variants()):
                 # one pretrainer per seed: its stats from any of its records
                 per_seed = {k[4]: r for k, r in latest.items() if k[:3] == (d, b, v)}
                 rank = [x for r in per_seed.values() if (x := _collapse(r, "h_rank")) is not None]
@@ -517,7 +521,8 @@ def objective_section(records) -> list[str]:
         "L1 prediction loss summed or averaged over the embedding; mean_sigreg_all: SIGReg "
         "also on the encoder's h_t and the target h*; mean_ema: an EMA target encoder "
         "(momentum 0.99); mean_standardize: the mean encoder (same fit) under a head on "
-        "z-scored embeddings; random: no pretraining epoch. Cells: mean ± std over seeds. "
+        "z-scored embeddings; random: no pretraining epoch; *_alpha*: another SIGReg weight "
+        "(paper 0.1). Cells: mean ± std over seeds. "
         "h_rank (effective rank of h_t) and ε (validation L1) are the last pretraining "
         "epoch's, from the pretrainer's history; none for random (no epoch). ε of `sum` "
         "is summed over the embedding's dimensions, so it is not on the other rows' scale.",
