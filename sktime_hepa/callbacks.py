@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score
 from skorch.callbacks import Callback, EarlyStopping
 
 from .diagnostics import embedding_stats, sigreg_references
+from .nn.event_head import cdf_from_hazard_logits
 
 __all__ = ["CollapseMonitor", "EMATargetUpdate", "MinStepsEarlyStopping", "ValidRankScore"]
 
@@ -139,10 +141,6 @@ class ValidRankScore(Callback):
     def on_epoch_end(self, net, **kwargs):
         if not self.logits_:
             return
-        from sklearn.metrics import roc_auc_score
-
-        from .nn.event_head import cdf_from_hazard_logits
-
         cdf = cdf_from_hazard_logits(torch.cat(self.logits_)).numpy()  # (n, K)
         labels = torch.cat(self.labels_).numpy().astype(bool)  # (n, K)
         known = torch.cat(self.known_).numpy()  # (n, K)

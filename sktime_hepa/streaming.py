@@ -92,7 +92,7 @@ class SurfaceStream:
         tail = self.tails_.get(key)
         history = values if tail is None else np.concatenate([tail, values])
         rows = np.arange(len(history) - len(values), len(history))
-        frame = self._as_input(history, part)
+        frame = self._as_input(history)
         with warnings.catch_warnings():
             # the kept history is one series by construction, cut where the model's
             # contexts are cut anyway
@@ -102,7 +102,7 @@ class SurfaceStream:
         self.tails_[key] = history[-self.context_length_ :]
         return surface
 
-    def _as_input(self, history, part):
+    def _as_input(self, history):
         """The kept history in the layout the model was fitted on (column names kept)."""
         names = getattr(self.model, "feature_names_in_", None)
         if names is None:

@@ -144,8 +144,20 @@ class EncoderTransformer(TransformerMixin, BaseEstimator):
         PanelRows
         """
         check_is_fitted(self)
-        panel = as_panel(X, estimator=self, reset=False).scaled(self.mean_, self.scale_)
-        return PanelRows(panel, context_length=self.context_length, patch_size=self.patch_size)
+        return self.panel_rows(as_panel(X, estimator=self, reset=False))
+
+    def panel_rows(self, panel: Panel) -> PanelRows:
+        """A panel already read (and checked against this encoder's sensors), scaled.
+
+        For a downstream estimator that has validated X itself, so that X is
+        read once.
+        """
+        check_is_fitted(self)
+        return PanelRows(
+            panel.scaled(self.mean_, self.scale_),
+            context_length=self.context_length,
+            patch_size=self.patch_size,
+        )
 
     def transform(self, X):
         """Summary embedding ``h_t`` of every row.

@@ -227,7 +227,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         self.pretrainer_ = None if embeddings_in else self._fitted_encoder(X, y, seed, device)
         if not embeddings_in:
             self._check_encoder_features()
-            source = self.pretrainer_.to_rows(X)
+            source = self.pretrainer_.panel_rows(rows)  # X is read once
         train_source, scaler = self._training_source(source, known, device)
         self.net_ = fit_event_net(
             partial(self._event_module, width=self._width(train_source), scaler=scaler),
@@ -384,8 +384,8 @@ class HEPAEventPredictor(SurfaceEstimator):
         check_is_fitted(self)
         if self.pretrainer_ is None:
             return self._read_embeddings(X, reset=False)
-        as_panel(X, estimator=self, reset=False)
-        return self.pretrainer_.to_rows(X)
+        # fit checked that the encoder knows the same sensors: read X once
+        return self.pretrainer_.panel_rows(as_panel(X, estimator=self, reset=False))
 
     def predict_surface(self, X, *, rows=None, batch_size=256):
         """Event CDF for every row (or for the selected ``rows``).
