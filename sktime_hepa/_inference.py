@@ -39,3 +39,13 @@ def surface_rows(module, source, rows, *, batch_size: int) -> np.ndarray:
         parts = [cdf_from_hazard_logits(module(h=part)) for part in h.split(16)]
         out[sel] = torch.cat(parts).float().cpu().numpy()
     return out
+
+
+@torch.inference_mode()
+def score_rows(module, source, rows, *, batch_size: int) -> np.ndarray:
+    """Anomaly score (n,) float64 of the given rows: ``module.anomaly_score`` of each context."""
+    module.eval()
+    out = np.empty(len(rows), dtype=np.float64)
+    for sel, ctx, mask in source.iter_contexts(rows, batch_size, module_device(module)):
+        out[sel] = module.anomaly_score(ctx, mask).double().cpu().numpy()  # (b,)
+    return out

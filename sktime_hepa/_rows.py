@@ -141,6 +141,7 @@ class PretrainWindows(Dataset):
             end.append(np.full(len(starts), hi - 1))
         cat = lambda v: np.concatenate(v).astype(np.int64) if v else np.zeros(0, np.int64)  # noqa: E731
         self.sidx, self.cell, self.last, self.end = cat(sidx), cat(cell), cat(last), cat(end)
+        self.segments = list(segments)
         self.stride = stride
         self.log_max = np.log(max_horizon + 1.0)
         self.random = random
@@ -333,8 +334,13 @@ class PanelRows:
 
         return collate
 
-    def iter_h(self, encoder, rows, batch_size: int, device):
-        """Yield (positions in ``rows``, h_t (b, D)) chunk by chunk through ``encoder``."""
+    def iter_contexts(self, rows, batch_size: int, device):
+        """Yield (positions in ``rows``, context (b, W, C), mask (b, W)) on ``device``."""
         for sel, sidx, t in row_chunks(self.panel, rows, batch_size, self.context_length):
             ctx, mask = self.contexts(sidx, t)
-            yield sel, encoder(ctx.to(device), mask.to(device))
+            yield sel, ctx.to(device), mask.to(device)
+
+    def iter_h(self, encoder, rows, batch_size: int, device):
+        """Yield (positions in ``rows``, h_t (b, D)) chunk by chunk through ``encoder``."""
+        for sel, ctx, mask in self.iter_contexts(rows, batch_size, device):
+            yield sel, encoder(ctx, mask)

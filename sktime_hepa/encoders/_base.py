@@ -17,7 +17,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import ClassifierTags
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._atomic import fit_atomically
@@ -44,6 +44,7 @@ __all__ = [
     "HEPAEmbeddings",
     "SelfSupervisedEncoder",
     "SupervisedEncoder",
+    "MISSING_CONSTRAINTS",
     "SIZE_CONSTRAINTS",
     "check_rows",
     "check_batch_size",
@@ -56,6 +57,10 @@ SIZE_CONSTRAINTS = {
     "n_heads": [Interval(Integral, 1, None, closed="left")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
 }
+
+#: The ``missing`` parameter every torch estimator has: "error" refuses X with
+#: NaN (the default), "mask" masks NaN steps out of scaling and contexts.
+MISSING_CONSTRAINTS = {"missing": [StrOptions({"error", "mask"})]}
 
 
 def check_rows(rows, n_rows: int) -> np.ndarray:
@@ -267,7 +272,15 @@ class SelfSupervisedEncoder(EncoderTransformer):
         )
         self.history_ = self.net_.history
         self.collapse_stats_ = self._check_collapse(rows, seed)
+        self._after_pretraining(rows, valid_ds.segments if valid_ds else train_ds.segments, seed)
         return self
+
+    def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
+        """Hook for fitted state derived from the pretrained module (a detector's threshold).
+
+        ``segments`` are the held-out validation segments ``(series, lo, hi)``,
+        or the training ones when nothing was held out.
+        """
 
     def _pretraining_windows(self, panel: Panel, seed: int):
         """Training and validation (series, t, dt) samples; validation None when empty."""

@@ -1,0 +1,11 @@
+"""Detectors: encoder estimators that also score each row as anomalous.
+
+Every detector is an encoder (``transform`` gives one embedding per row, so it
+drops into :class:`~sktime_hepa.HEPAEventPredictor`'s ``pretrainer`` slot)
+and a detector (``score_samples`` gives one anomaly score per row,
+``predict`` flags rows above a threshold fitted without test labels).
+"""
+
+from ._base import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
+
+__all__ = ["DETECTOR_CONSTRAINTS", "SelfSupervisedDetector"]

@@ -1,0 +1,107 @@
+"""The detector face of a self-supervised encoder: one anomaly score per row, and flags.
+
+A *detector* is an encoder estimator (the encoder slot: ``transform`` gives
+``h_t``) whose pretraining module also scores: ``module.anomaly_score(context,
+context_mask)`` returns, for each context, the anomaly score of its last step
+(higher = more anomalous), computed the way the original system scores
+(reconstruction error, association discrepancy, heteroscedastic NLL, ...).
+Contexts end at the row they score, so a score never reads the future.
+
+After pretraining the detector scores the rows it held out for validation
+(the training rows when nothing was held out) and fits ``threshold_`` as their
+``1 - contamination`` quantile. Test labels never reach it.
+
+Conventions: ``score_samples`` is higher for more anomalous rows and
+``predict`` returns 1 for a flagged row, 0 otherwise (as PyOD does), so the
+flags feed :func:`~sktime_hepa.metrics.point_adjusted_f1_score` directly.
+scikit-learn's own outlier detectors use the opposite signs (-1 for an
+outlier, lower ``score_samples`` for more abnormal); these estimators do not
+declare themselves outlier detectors, so sklearn's tools do not assume them.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from .._inference import score_rows
+from .._rows import PanelRows
+from ..encoders._base import SelfSupervisedEncoder, check_batch_size, check_rows
+
+__all__ = ["DETECTOR_CONSTRAINTS", "SelfSupervisedDetector"]
+
+#: Constraints of the parameters every detector adds to an encoder's.
+DETECTOR_CONSTRAINTS = {
+    "contamination": [Interval(Real, 0, 0.5, closed="right")],
+}
+
+#: Rows scored to fit the threshold (a random sample beyond it).
+MAX_THRESHOLD_ROWS = 20_000
+
+
+class SelfSupervisedDetector(SelfSupervisedEncoder):
+    """A self-supervised encoder that also scores rows as anomalous.
+
+    Subclasses are :class:`~sktime_hepa.encoders.SelfSupervisedEncoder`
+    subclasses whose ``_build_module`` returns a module with an
+    ``anomaly_score(context, context_mask) -> (B,)`` method, and which have a
+    ``contamination`` parameter (``DETECTOR_CONSTRAINTS``).
+
+    Fitted attributes beyond the encoder's: ``threshold_`` (float) and
+    ``threshold_scores_`` (the scores it was fitted on, for a reader who
+    wants another quantile: ``np.quantile(det.threshold_scores_, q)``).
+    """
+
+    def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
+        rows = np.concatenate(
+            [source.offsets[i] + np.arange(lo, hi) for i, lo, hi in segments]
+            or [np.zeros(0, np.int64)]
+        )
+        if len(rows) > MAX_THRESHOLD_ROWS:
+            rng = np.random.default_rng(seed)
+            rows = np.sort(rng.choice(rows, MAX_THRESHOLD_ROWS, replace=False))
+        scores = score_rows(self.net_.module_, source, rows, batch_size=512)
+        self.threshold_scores_ = scores
+        self.threshold_ = float(np.quantile(scores, 1.0 - self.contamination))
+
+    def score_samples(self, X, *, rows=None, batch_size=512):
+        """Anomaly score of every row (higher = more anomalous), from its causal context.
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``, with the same sensors
+        rows : array-like of int, optional
+            Row numbers into X to score (all rows when None); their contexts
+            still reach back into X.
+        batch_size : int, default=512
+            Rows per chunk.
+
+        Returns
+        -------
+        scores : ndarray of float64, shape (n_rows,) or (n_selected,)
+        """
+        batch_size = check_batch_size(batch_size)
+        source = self.to_rows(X)
+        rows = np.arange(source.n_rows) if rows is None else check_rows(rows, source.n_rows)
+        return score_rows(self.net_.module_, source, rows, batch_size=batch_size)
+
+    def decision_function(self, X):
+        """``score_samples(X) - threshold_``: positive for flagged rows."""
+        return self.score_samples(X) - self.threshold_
+
+    def predict(self, X):
+        """1 where a row's score exceeds ``threshold_``, else 0.
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``
+
+        Returns
+        -------
+        flags : ndarray of int64, shape (n_rows,)
+        """
+        check_is_fitted(self, "threshold_")
+        return (self.score_samples(X) > self.threshold_).astype(np.int64)
