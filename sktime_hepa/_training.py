@@ -17,7 +17,8 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import to_tensor
 from torch.torch_version import TorchVersion
@@ -111,16 +112,71 @@ def make_optimizer(params, *, lr: float, weight_decay: float, device: str = "cpu
     )
 
 
+#: Training precisions: None trains in float32; the others run the forward
+#: pass and the loss under ``torch.autocast`` (float16 with gradient scaling).
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
 class HEPANet(NeuralNet):
     """skorch net whose criterion returns (loss, parts); parts go to the history.
 
     Only parameters with ``requires_grad`` reach the optimizer, which is how
-    frozen encoders stay frozen.
+    frozen encoders stay frozen. ``precision`` (a ``PRECISIONS`` key) runs the
+    forward pass and loss under autocast; "float16" also scales the loss
+    (``torch.amp.GradScaler``) and unscales the gradients before the
+    ``on_grad_computed`` callbacks, so gradient clipping sees true gradients.
+    The weights and the optimizer state stay float32.
     """
+
+    def __init__(self, *args, precision="float32", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.precision = precision
+
+    @property
+    def _autocast_dtype(self):
+        return PRECISIONS[self.precision]
+
+    def _autocast(self):
+        dtype = self._autocast_dtype
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=torch.device(self.device).type, dtype=dtype)
+
+    def initialize(self):
+        super().initialize()
+        scaled = self.precision == "float16"
+        self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type) if scaled else None
+        return self
+
+    def infer(self, x, **fit_params):
+        with self._autocast():
+            return super().infer(x, **fit_params)
+
+    def train_step_single(self, batch, **fit_params):
+        if self.grad_scaler_ is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.grad_scaler_.scale(loss).backward()
+        for name in self._optimizers:
+            self.grad_scaler_.unscale_(getattr(self, name + "_"))
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        if self.grad_scaler_ is None:
+            return super()._step_optimizer(step_fn)
+        step_fn()  # forward, scaled backward, unscale, callbacks
+        for name in self._optimizers:
+            self.grad_scaler_.step(getattr(self, name + "_"))  # skipped on inf/NaN gradients
+        self.grad_scaler_.update()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
-        loss, parts = self.criterion_(y_pred, y_true)
+        with self._autocast():
+            loss, parts = self.criterion_(y_pred, y_true)
+        loss = loss.float()
         prefix = "train_" if training else "valid_"
         for name, value in parts.items():
             self.history.record_batch(prefix + name, float(value.detach()))
@@ -152,6 +208,7 @@ def fit_net(
     min_steps=0,
     stage_callbacks=(),
     callbacks=None,
+    precision="float32",
 ):
     """Train ``module`` with AdamW; early stopping on whole-series validation.
 
@@ -184,6 +241,8 @@ def fit_net(
             min_steps=min_steps,
         )
         named.append(("early_stopping", stopper))
+    if verbose >= 2:  # a bar over each epoch's batches on long fits
+        named.append(("progress_bar", ProgressBar()))
     named += user_callbacks(callbacks)
     generator = torch.Generator().manual_seed(seed)
     with seeded(seed, device):
@@ -207,6 +266,7 @@ def fit_net(
         callbacks=named,
         device=device,
         verbose=verbose,
+        precision=precision,
     )
     with seeded(seed, device):
         if max_epochs == 0:
@@ -226,6 +286,7 @@ def fit_net(
     net.iterator_train__collate_fn = None
     net.iterator_valid__collate_fn = None
     net.train_split = None
+    net.grad_scaler_ = None  # training state only
     return net
 
 

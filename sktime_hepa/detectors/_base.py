@@ -86,7 +86,9 @@ class SelfSupervisedDetector(SelfSupervisedEncoder):
         batch_size = check_batch_size(batch_size)
         source = self.to_rows(X)
         rows = np.arange(source.n_rows) if rows is None else check_rows(rows, source.n_rows)
-        return score_rows(self.net_.module_, source, rows, batch_size=batch_size)
+        return score_rows(
+            self.net_.module_, source, rows, batch_size=batch_size, progress=self.verbose >= 2
+        )
 
     def decision_function(self, X):
         """``score_samples(X) - threshold_``: positive for flagged rows."""

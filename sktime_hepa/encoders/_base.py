@@ -199,7 +199,13 @@ class EncoderTransformer(TransformerMixin, BaseEstimator):
         batch_size = check_batch_size(batch_size)
         source = self.to_rows(X)
         rows = np.arange(source.n_rows) if rows is None else check_rows(rows, source.n_rows)
-        H = embed_rows(self.encoder_module_, source, rows, batch_size=batch_size)
+        H = embed_rows(
+            self.encoder_module_,
+            source,
+            rows,
+            batch_size=batch_size,
+            progress=self.verbose >= 2,  # a bar over the chunks on long calls
+        )
         H = H.view(HEPAEmbeddings)
         H.groups = source.groups[rows]
         return H

@@ -76,7 +76,8 @@ class HEPAPretrainer(SelfSupervisedEncoder):
     random_state : int, RandomState or None
         Seeds weights, sampling and dropout: CPU fits are reproducible.
     verbose : int, default=0
-        1 prints one line per epoch with train/valid losses.
+        1 prints one line per epoch with train/valid losses; 2 also shows
+        progress bars over each epoch's batches and over long inference calls.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Added to the package's own (early stopping, collapse statistics), e.g.
         ``skorch.callbacks.Checkpoint`` or ``LRScheduler``; copied per fit.

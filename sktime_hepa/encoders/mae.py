@@ -38,6 +38,8 @@ class MAEPretrainer(SelfSupervisedEncoder):
     device : {"auto", "cpu", "cuda"} or str, default="auto"
     random_state : int, RandomState or None
     verbose : int, default=0
+        1 prints one line per epoch with train/valid losses; 2 also shows
+        progress bars over each epoch's batches and over long inference calls.
 
     Attributes
     ----------

@@ -118,6 +118,8 @@ class HEPAEventPredictor(SurfaceEstimator):
     device : {"auto", "cpu", "cuda"} or str, default="auto"
     random_state : int, RandomState or None
     verbose : int, default=0
+        1 prints one line per epoch with train/valid losses; 2 also shows
+        progress bars over each epoch's batches and over long inference calls.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Added to the package's own (early stopping, validation AUROC).
 
@@ -408,7 +410,9 @@ class HEPAEventPredictor(SurfaceEstimator):
         batch_size = check_batch_size(batch_size)
         source = self._rows(X)
         rows = np.arange(source.n_rows) if rows is None else check_rows(rows, source.n_rows)
-        return surface_rows(self.net_.module_, source, rows, batch_size=batch_size)
+        return surface_rows(
+            self.net_.module_, source, rows, batch_size=batch_size, progress=self.verbose >= 2
+        )
 
     @property
     def n_parameters_(self) -> dict:
