@@ -81,8 +81,8 @@ def check_batch_size(batch_size) -> int:
 
 
 def check_heads(estimator) -> None:
-    """``d_model`` must split evenly over the attention heads."""
-    if estimator.d_model % estimator.n_heads:
+    """``d_model`` must split evenly over the attention heads (estimators without heads pass)."""
+    if getattr(estimator, "n_heads", None) and estimator.d_model % estimator.n_heads:
         raise ValueError(
             f"d_model={estimator.d_model} must be divisible by n_heads={estimator.n_heads}."
         )
