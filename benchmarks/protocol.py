@@ -369,7 +369,13 @@ def epochs_run(model) -> dict:
         hist = getattr(est, "history_", None)
         if hist is not None and hasattr(est, "max_epochs"):
             n = len(hist)
-            out[name] = {"epochs": n, "max_epochs": est.max_epochs, "early": n < est.max_epochs}
+            steps = sum("train_loss" in b for row in hist for b in row.get("batches", ()))
+            out[name] = {
+                "epochs": n,
+                "max_epochs": est.max_epochs,
+                "early": n < est.max_epochs,
+                "steps": steps,  # optimiser steps
+            }
     return out
 
 
