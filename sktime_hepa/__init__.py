@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from .detectors import LSTMAttentionAutoencoder, LSTMVAEDetector
 from .diagnostics import CollapseWarning
 from .encoders import (
     HEPAEmbeddings,
@@ -23,6 +24,8 @@ __all__ = [
     "HEPAEventPredictor",
     "HEPAPretrainer",
     "ITransformerEncoder",
+    "LSTMAttentionAutoencoder",
+    "LSTMVAEDetector",
     "MAEPretrainer",
     "PatchTSTEncoder",
     "RidgeBaseline",

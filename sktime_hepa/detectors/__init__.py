@@ -7,5 +7,11 @@ and a detector (``score_samples`` gives one anomaly score per row,
 """
 
 from ._base import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
+from .lstm import LSTMAttentionAutoencoder, LSTMVAEDetector
 
-__all__ = ["DETECTOR_CONSTRAINTS", "SelfSupervisedDetector"]
+__all__ = [
+    "DETECTOR_CONSTRAINTS",
+    "LSTMAttentionAutoencoder",
+    "LSTMVAEDetector",
+    "SelfSupervisedDetector",
+]
