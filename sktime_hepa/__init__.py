@@ -2,7 +2,13 @@
 
 __version__ = "0.1.0"
 
-from .detectors import LSTMAttentionAutoencoder, LSTMVAEDetector
+from .calibration import CalibrationWarning, SurfaceCalibrator
+from .detectors import (
+    AnomalyTransformerDetector,
+    LSTMAttentionAutoencoder,
+    LSTMVAEDetector,
+    SensitiveMambaDetector,
+)
 from .diagnostics import CollapseWarning
 from .encoders import (
     HEPAEmbeddings,
@@ -10,6 +16,7 @@ from .encoders import (
     ITransformerEncoder,
     MAEPretrainer,
     PatchTSTEncoder,
+    TRepEncoder,
 )
 from .panel import SeriesLayoutWarning
 from .pipeline import SurfacePipeline, make_pipeline
@@ -18,6 +25,8 @@ from .targets import EventLabelWarning
 
 __all__ = [
     "AgeBaseline",
+    "AnomalyTransformerDetector",
+    "CalibrationWarning",
     "CollapseWarning",
     "EventLabelWarning",
     "HEPAEmbeddings",
@@ -29,9 +38,12 @@ __all__ = [
     "MAEPretrainer",
     "PatchTSTEncoder",
     "RidgeBaseline",
+    "SensitiveMambaDetector",
     "SeriesLayoutWarning",
+    "SurfaceCalibrator",
     "SurfacePipeline",
     "SurvivalForestBaseline",
+    "TRepEncoder",
     "__version__",
     "make_pipeline",
 ]
