@@ -128,9 +128,26 @@ class PretrainWindows(Dataset):
     LogUniform[1, max_horizon] at every visit, so epochs together cover all
     rows. Validation sets use ``random=False``: fixed anchors and horizons, so
     the validation loss is comparable across epochs.
+
+    ``observed`` (per series, True where a step holds an observed value; given
+    when X has missing steps, ``missing="mask"``) extends a future window
+    ``(t, t + dt]`` that holds no observed step to the next observed step,
+    still inside the segment, so that a JEPA target has something to encode.
+    Without it (or with every step observed) the draws are unchanged.
     """
 
-    def __init__(self, segments, *, stride, max_horizon, random, seed):
+    def __init__(self, segments, *, stride, max_horizon, random, seed, observed=None):
+        self.next_observed = None
+        if observed is not None:
+            # next_observed[base[i] + t]: the first observed step after t in series i
+            nxt = []
+            for o in observed:
+                n = len(o)
+                idx = np.where(o, np.arange(n), n)  # (n,)
+                first_from = np.minimum.accumulate(idx[::-1])[::-1]  # first observed >= t
+                nxt.append(np.r_[first_from[1:], n])  # first observed > t
+            self.base = np.r_[0, np.cumsum([len(o) for o in observed])[:-1]].astype(np.int64)
+            self.next_observed = np.concatenate(nxt).astype(np.int64)
         sidx, cell, last, end = [], [], [], []
         for i, lo, hi in segments:
             # rows lo..hi-1; an anchor needs a next step inside the segment
@@ -158,6 +175,9 @@ class PretrainWindows(Dataset):
         dt = np.floor(np.exp(self.rng.uniform(0.0, self.log_max, len(idx)))).astype(np.int64)
         # the future window stays inside the segment (a time split never leaks)
         dt = np.clip(dt, 1, self.end[idx] - t)
+        if self.next_observed is not None:
+            first = self.next_observed[self.base[self.sidx[idx]] + t] - t  # (n,)
+            dt = np.minimum(np.maximum(dt, first), self.end[idx] - t)
         return t, dt
 
     def __len__(self):

@@ -4,6 +4,12 @@ A row ``(i, t)`` owns the context ``series[i][t - c + 1 : t + 1]`` with
 ``c = min(t + 1, context_length)`` (all of the history when
 ``context_length`` is None). Contexts are left-padded so their patches end
 exactly at ``t``; future windows ``(t, t + dt]`` are right-padded.
+
+Missing values (NaN, kept by ``as_panel`` under ``missing="mask"``) never
+reach a network: a step whose channels are all NaN is a masked step (value 0,
+mask False, exactly like padding), and a NaN cell of a partly observed step
+reads 0, the channel's training mean in the scaled units. Without NaN the
+output is exactly that of the plain copy.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ def gather_contexts(series, sidx, t, *, context_length, patch_size):
         W is the longest context rounded up to the patch size; rows are
         left-padded with zeros.
     mask : ndarray of bool, shape (B, W)
+        True on real, observed steps; False on padding and on missing steps.
     """
     lengths = context_lengths(np.asarray(t), context_length)
     W = _ceil_to(int(lengths.max()), patch_size)
@@ -38,7 +45,7 @@ def gather_contexts(series, sidx, t, *, context_length, patch_size):
     for b, (s, tb, n) in enumerate(zip(sidx, t, lengths, strict=True)):
         x[b, W - n :] = series[s][tb - n + 1 : tb + 1]
         mask[b, W - n :] = True
-    return x, mask
+    return _mask_missing(x, mask)
 
 
 def gather_futures(series, sidx, t, dt, *, patch_size):
@@ -50,6 +57,15 @@ def gather_futures(series, sidx, t, dt, *, patch_size):
     for b, (s, tb, n) in enumerate(zip(sidx, t, dt, strict=True)):
         x[b, :n] = series[s][tb + 1 : tb + 1 + n]
         mask[b, :n] = True
+    return _mask_missing(x, mask)
+
+
+def _mask_missing(x, mask):
+    """NaN cells -> 0; steps with every channel NaN -> masked (in place)."""
+    nan = np.isnan(x)  # (B, W, C)
+    if nan.any():
+        mask &= ~nan.all(axis=-1)  # (B, W)
+        x[nan] = 0.0
     return x, mask
 
 

@@ -29,10 +29,12 @@ import pandas as pd
 from sklearn.utils.validation import validate_data
 
 __all__ = [
+    "MISSING_MODES",
     "Panel",
     "SeriesLayoutWarning",
     "as_panel",
     "fit_channel_scaling",
+    "missing_mode",
     "series_ids",
 ]
 
@@ -82,9 +84,26 @@ class Panel:
         return np.repeat(np.arange(len(self.series)), self.lengths)
 
     def scaled(self, mean: np.ndarray, scale: np.ndarray) -> Panel:
-        """The same series z-scored per channel: ``(x - mean) / scale``, float32."""
+        """The same series z-scored per channel: ``(x - mean) / scale``, float32.
+
+        A missing value (NaN, read with ``missing="mask"``) stays NaN: the
+        contexts cut from the panel mask it (``_windows.gather_contexts``).
+        """
         series = [((s - mean) / scale).astype(np.float32, copy=False) for s in self.series]
         return Panel(series=series, offsets=self.offsets)
+
+    @property
+    def has_missing(self) -> bool:
+        """Whether any value is NaN (only possible when read with ``missing="mask"``)."""
+        return any(np.isnan(s).any() for s in self.series)
+
+    def observed_steps(self) -> list:
+        """Per series, a bool array (n_steps_i,): True where a step has an observed value.
+
+        A step counts as missing only when every channel is NaN (the step mask
+        of the contexts is per step).
+        """
+        return [~np.isnan(s).all(axis=1) for s in self.series]
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(series index, step within series) of every row, each shape (n_rows,)."""
@@ -95,7 +114,9 @@ class Panel:
 def fit_channel_scaling(series: list, names=None) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and std over all rows, computed in float64, stored as float32.
 
-    Constant channels get scale 1 so that they stay finite.
+    Constant channels get scale 1 so that they stay finite. Missing values
+    (NaN, read with ``missing="mask"``) are left out of each channel's mean and
+    std; without any NaN the computation is exactly the plain one.
 
     Parameters
     ----------
@@ -115,21 +136,32 @@ def fit_channel_scaling(series: list, names=None) -> tuple[np.ndarray, np.ndarra
         would overflow to inf and erase the channel).
     """
     values = np.concatenate(series).astype(np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean = values.mean(axis=0)
-        scale = values.std(axis=0)
-        scale[scale < 1e-8] = 1.0
-        mean32, scale32 = mean.astype(np.float32), scale.astype(np.float32)
-        # the scaling runs in float32: x - mean, then / scale, must both stay finite
-        mean64 = mean32.astype(np.float64)
-        centred = np.maximum(values.max(axis=0) - mean64, mean64 - values.min(axis=0))
-        reach = centred / scale32.astype(np.float64)
-    bad_std = ~(np.isfinite(scale32) & np.isfinite(mean32))
-    overflow = ~bad_std & ((centred > FLOAT32_MAX) | (reach > FLOAT32_MAX))
 
     def _named(mask):
         idx = np.flatnonzero(mask)
         return ", ".join(repr(str(names[j])) if names is not None else f"channel {j}" for j in idx)
+
+    gaps = np.isnan(values).any()
+    if gaps:  # missing="mask": statistics of the observed values only
+        empty = np.isnan(values).all(axis=0)
+        if empty.any():
+            raise ValueError(
+                f"{_named(empty)} of X has no observed value (every value is NaN), so its "
+                "scaling is undefined; drop that sensor or fill it before fitting."
+            )
+    mean_fn, std_fn = (np.nanmean, np.nanstd) if gaps else (np.mean, np.std)
+    max_fn, min_fn = (np.nanmax, np.nanmin) if gaps else (np.max, np.min)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = mean_fn(values, axis=0)
+        scale = std_fn(values, axis=0)
+        scale[scale < 1e-8] = 1.0
+        mean32, scale32 = mean.astype(np.float32), scale.astype(np.float32)
+        # the scaling runs in float32: x - mean, then / scale, must both stay finite
+        mean64 = mean32.astype(np.float64)
+        centred = np.maximum(max_fn(values, axis=0) - mean64, mean64 - min_fn(values, axis=0))
+        reach = centred / scale32.astype(np.float64)
+    bad_std = ~(np.isfinite(scale32) & np.isfinite(mean32))
+    overflow = ~bad_std & ((centred > FLOAT32_MAX) | (reach > FLOAT32_MAX))
 
     if bad_std.any():
         raise ValueError(
@@ -501,6 +533,63 @@ def _check_against_fit(panel: Panel, fmt: str, estimator) -> None:
     )
 
 
+#: Values of the ``missing`` parameter: "error" refuses NaN, "mask" masks it.
+MISSING_MODES = ("error", "mask")
+
+
+def missing_mode(estimator) -> str:
+    """The estimator's ``missing`` setting ("error" when it has none)."""
+    return getattr(estimator, "missing", "error")
+
+
+def _validate_rows(estimator, X, *, reset: bool):
+    """sklearn's ``validate_data`` on the rows; NaN allowed only with ``missing="mask"``."""
+    mask = missing_mode(estimator) == "mask"
+    try:
+        return validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype=np.float32,
+            ensure_all_finite="allow-nan" if mask else True,
+        )
+    except ValueError as exc:
+        if mask or "NaN" not in str(exc):
+            raise
+        raise ValueError(
+            f"X contains NaN (missing values), which {type(estimator).__name__} refuses with "
+            "missing='error' (the default). Pass missing='mask' to mask the missing steps "
+            "out of the scaling and the contexts, or fill them before (e.g. a forward fill "
+            "within each series: X.groupby(level=0).ffill())."
+        ) from None
+
+
+def _check_observed(panel: Panel, X, estimator, reset: bool) -> None:
+    """With missing="mask": every series, and at fit every channel, holds an observed value."""
+    empty = [i for i, s in enumerate(panel.series) if np.isnan(s).all()]
+    if empty:
+        ids = series_ids(X) if _is_multiindex_frame(X) else None
+        names = [repr(ids[panel.offsets[i]]) if ids is not None else str(i) for i in empty[:5]]
+        raise ValueError(
+            f"series {', '.join(names)}{' ...' if len(empty) > 5 else ''} of X "
+            f"{'has' if len(empty) == 1 else 'have'} no observed value (every value is NaN): "
+            "with missing='mask' a series needs at least one observed step; drop it."
+        )
+    if not reset:
+        return  # a sensor down for all of a predict-time X is masked like any gap
+    dead = np.isnan(np.concatenate(panel.series)).all(axis=0)
+    if dead.any():
+        names = getattr(estimator, "feature_names_in_", None)
+        which = ", ".join(
+            repr(str(names[j])) if names is not None else f"channel {j}"
+            for j in np.flatnonzero(dead)
+        )
+        raise ValueError(
+            f"{which} of X has no observed value (every value is NaN), so its scaling "
+            "cannot be fitted; drop that sensor or fill it before fitting."
+        )
+
+
 def as_panel(X, *, estimator, reset: bool) -> Panel:
     """Validate X and split it into per-series float32 arrays.
 
@@ -522,6 +611,13 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
       more rows than the longest of them. A single series no longer than the
       training series is the ordinary way to score one series and is not
       flagged.
+
+    Missing values: with the estimator's ``missing`` parameter "error" (the
+    default, and for an estimator without one) X with a NaN is refused with a
+    ValueError that names ``missing="mask"``. With ``missing="mask"`` NaN is
+    accepted (inf still is not: sklearn's ``ensure_all_finite="allow-nan"``)
+    and kept in the panel; a series with no observed value, and at fit time a
+    channel with none, are refused.
 
     With ``reset`` the layout of the fit is recorded on the estimator:
     ``_panel_format_`` ("multiindex", "array2d" or "numpy3d"),
@@ -550,7 +646,7 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
         _check_values(X, "3d")
         # (n_series, n_channels, n_steps) -> rows series by series
         flat = np.ascontiguousarray(np.transpose(X, (0, 2, 1))).reshape(-1, n_channels)
-        values = validate_data(estimator, flat, reset=reset, dtype=np.float32)
+        values = _validate_rows(estimator, flat, reset=reset)
         offsets = np.arange(n_series + 1) * n_steps
     elif _is_multiindex_frame(X):
         fmt = "multiindex"
@@ -559,7 +655,7 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
         if reset:
             _warn_on_split_series(X.index.get_level_values(1), codes)
         _check_values(X, "frame")
-        values = validate_data(estimator, X, reset=reset, dtype=np.float32)
+        values = _validate_rows(estimator, X, reset=reset)
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
         offsets = np.r_[starts, len(codes)]
     else:
@@ -574,11 +670,13 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
         elif isinstance(X, np.ndarray) and X.ndim == 2:
             _check_not_empty(X.shape)
             _check_values(X, "2d")
-        values = validate_data(estimator, X, reset=reset, dtype=np.float32)
+        values = _validate_rows(estimator, X, reset=reset)
         offsets = np.array([0, values.shape[0]])
     values = np.asarray(values, dtype=np.float32)
     series = [values[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
     panel = Panel(series=series, offsets=np.asarray(offsets, dtype=np.int64))
+    if missing_mode(estimator) == "mask":
+        _check_observed(panel, X, estimator, reset)
     if reset:
         estimator._panel_format_ = fmt
         estimator._panel_n_series_ = len(series)

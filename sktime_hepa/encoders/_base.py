@@ -112,6 +112,13 @@ class EncoderTransformer(TransformerMixin, BaseEstimator):
     ``(context, context_mask)`` to ``(B, d_model)``, the per-channel z-score
     ``mean_``/``scale_``, ``context_length`` and ``patch_size`` (contexts are
     left-padded to a multiple of it).
+
+    Missing values follow the estimator's ``missing`` parameter
+    (``MISSING_CONSTRAINTS``): "error" refuses X with NaN; "mask" leaves NaN
+    out of the scaling (``fit_channel_scaling``) and masks each step whose
+    channels are all NaN out of every context (``context_mask`` False, value
+    0, as padding); a NaN cell of a partly observed step reads 0, the
+    channel's training mean. Without NaN both settings give the same numbers.
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -224,6 +231,7 @@ class EncoderTransformer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = False
+        tags.input_tags.allow_nan = getattr(self, "missing", "error") == "mask"
         return tags
 
 
@@ -297,6 +305,8 @@ class SelfSupervisedEncoder(EncoderTransformer):
             )
         train, valid = split_segments(panel.lengths, self.validation_fraction, seed)
         windows = dict(stride=self.stride, max_horizon=self._max_horizon)
+        if panel.has_missing:  # missing="mask": no JEPA target window without an observation
+            windows["observed"] = panel.observed_steps()
         train_ds = PretrainWindows(train, random=True, seed=seed, **windows)
         valid_ds = PretrainWindows(valid, random=False, seed=seed + 1, **windows)
         if not len(train_ds) and self.max_epochs:

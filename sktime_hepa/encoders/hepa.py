@@ -13,7 +13,13 @@ from ..nn.encoder import NORMALIZATIONS
 from ..nn.hepa import JEPAModule
 from ..nn.losses import L1_REDUCTIONS, SIGREG_ON, JEPALoss
 from ..nn.predictor import HorizonPredictor
-from ._base import SIZE_CONSTRAINTS, SelfSupervisedEncoder, causal_patch_encoder, count_parameters
+from ._base import (
+    MISSING_CONSTRAINTS,
+    SIZE_CONSTRAINTS,
+    SelfSupervisedEncoder,
+    causal_patch_encoder,
+    count_parameters,
+)
 
 __all__ = ["HEPAPretrainer"]
 
@@ -81,6 +87,13 @@ class HEPAPretrainer(SelfSupervisedEncoder):
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Added to the package's own (early stopping, collapse statistics), e.g.
         ``skorch.callbacks.Checkpoint`` or ``LRScheduler``; copied per fit.
+    missing : {"error", "mask"}, default="error"
+        What NaN in X means. "error": X with a NaN is refused. "mask": NaN is a
+        missing value: the scaling ignores it and a step whose sensors are all
+        NaN is masked out of every context, like padding (a NaN sensor of a
+        partly observed step reads as its training mean). A series, or in
+        ``fit`` a sensor, with no observed value is refused; inf always is.
+        Without NaN both give the same numbers.
 
     Attributes
     ----------
@@ -117,6 +130,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         "target_encoder": [StrOptions({"shared", "ema"})],
         "ema_momentum": [Interval(Real, 0, 1, closed="both")],
         **TRAINING_CONSTRAINTS,
+        **MISSING_CONSTRAINTS,
     }
 
     def __init__(
@@ -147,6 +161,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         random_state=None,
         verbose=0,
         callbacks=None,
+        missing="error",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -173,6 +188,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.missing = missing
 
     _part_names = ("l1", "sigreg")
 

@@ -9,7 +9,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._training import TRAINING_CONSTRAINTS
 from ..nn.encoder import NORMALIZATIONS
 from ..nn.mae import MAEModule, MaskedReconstructionLoss
-from ._base import SIZE_CONSTRAINTS, SelfSupervisedEncoder, causal_patch_encoder
+from ._base import (
+    MISSING_CONSTRAINTS,
+    SIZE_CONSTRAINTS,
+    SelfSupervisedEncoder,
+    causal_patch_encoder,
+)
 
 __all__ = ["MAEPretrainer"]
 
@@ -40,6 +45,15 @@ class MAEPretrainer(SelfSupervisedEncoder):
     verbose : int, default=0
         1 prints one line per epoch with train/valid losses; 2 also shows
         progress bars over each epoch's batches and over long inference calls.
+    missing : {"error", "mask"}, default="error"
+        What NaN in X means. "error": X with a NaN is refused. "mask": NaN is a
+        missing value: the scaling ignores it and a step whose sensors are all
+        NaN is masked out of every context, like padding (a NaN sensor of a
+        partly observed step reads as its training mean). A series, or in
+        ``fit`` a sensor, with no observed value is refused; inf always is.
+        Without NaN both give the same numbers. A missing step inside a masked
+        patch is reconstructed as 0 (the context's mean), as the left padding
+        of a context's oldest patch already is.
 
     Attributes
     ----------
@@ -57,6 +71,7 @@ class MAEPretrainer(SelfSupervisedEncoder):
         "normalization": [StrOptions(set(NORMALIZATIONS))],
         "mask_ratio": [Interval(Real, 0, 1, closed="neither")],
         **TRAINING_CONSTRAINTS,
+        **MISSING_CONSTRAINTS,
     }
     _part_names = ("mse",)
     _max_horizon = 1  # no future window: the targets are the context's own patches
@@ -83,6 +98,7 @@ class MAEPretrainer(SelfSupervisedEncoder):
         random_state=None,
         verbose=0,
         callbacks=None,
+        missing="error",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -103,6 +119,7 @@ class MAEPretrainer(SelfSupervisedEncoder):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.missing = missing
 
     def _criterion(self):
         return MaskedReconstructionLoss()

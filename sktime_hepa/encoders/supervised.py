@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval
 from .._training import TRAINING_CONSTRAINTS
 from ..nn.itransformer import ITransformerBackbone
 from ..nn.patchtst import PatchTSTBackbone
-from ._base import SIZE_CONSTRAINTS, SupervisedEncoder
+from ._base import MISSING_CONSTRAINTS, SIZE_CONSTRAINTS, SupervisedEncoder
 
 __all__ = ["PatchTSTEncoder", "ITransformerEncoder"]
 
@@ -23,6 +23,7 @@ _SUPERVISED_CONSTRAINTS = {
     **SIZE_CONSTRAINTS,
     "horizons": [Interval(Integral, 1, None, closed="left")],
     **TRAINING_CONSTRAINTS,
+    **MISSING_CONSTRAINTS,
 }
 
 
@@ -50,6 +51,13 @@ class PatchTSTEncoder(SupervisedEncoder):
         :class:`~sktime_hepa.HEPAEventPredictor`).
     device, random_state, verbose :
         As the other estimators.
+    missing : {"error", "mask"}, default="error"
+        What NaN in X means. "error": X with a NaN is refused. "mask": NaN is a
+        missing value: the scaling ignores it and a step whose sensors are all
+        NaN is masked out of every context, like padding (a NaN sensor of a
+        partly observed step reads as its training mean). A series, or in
+        ``fit`` a sensor, with no observed value is refused; inf always is.
+        Without NaN both give the same numbers.
 
     Attributes
     ----------
@@ -89,6 +97,7 @@ class PatchTSTEncoder(SupervisedEncoder):
         random_state=None,
         verbose=0,
         callbacks=None,
+        missing="error",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -109,6 +118,7 @@ class PatchTSTEncoder(SupervisedEncoder):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.missing = missing
 
     def _backbone(self, n_channels: int) -> PatchTSTBackbone:
         return PatchTSTBackbone(
@@ -141,6 +151,9 @@ class ITransformerEncoder(SupervisedEncoder):
     horizons, lr, weight_decay, batch_size, max_epochs, patience,
     validation_fraction, stride, device, random_state, verbose :
         As :class:`PatchTSTEncoder`.
+    missing : {"error", "mask"}, default="error"
+        As :class:`PatchTSTEncoder`; a missing step enters its sensor's token
+        as 0 (the context's mean after instance normalisation).
 
     Attributes
     ----------
@@ -179,6 +192,7 @@ class ITransformerEncoder(SupervisedEncoder):
         random_state=None,
         verbose=0,
         callbacks=None,
+        missing="error",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -198,6 +212,7 @@ class ITransformerEncoder(SupervisedEncoder):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.missing = missing
 
     def _backbone(self, n_channels: int) -> ITransformerBackbone:
         return ITransformerBackbone(

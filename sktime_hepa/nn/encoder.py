@@ -89,7 +89,10 @@ class AttentionPool(nn.Module):
 
     def forward(self, x, token_mask):
         scores = x @ self.query / math.sqrt(x.shape[-1])  # (B, T)
-        scores = scores.masked_fill(~token_mask, float("-inf"))
+        # a window without a valid token (all of it missing) pools over every token
+        # instead of giving NaN
+        hide = ~token_mask & token_mask.any(dim=-1, keepdim=True)  # (B, T)
+        scores = scores.masked_fill(hide, float("-inf"))
         weights = scores.softmax(dim=-1)  # (B, T)
         return (weights.unsqueeze(-1) * x).sum(dim=1)  # (B, D)
 
@@ -128,6 +131,14 @@ class HEPAEncoder(nn.Module):
         mean and std. "instance_stats": the same, plus one extra leading token
         carrying the context's mean and log-std, so absolute levels survive.
         "none": no per-context normalisation (inputs are already scaled).
+
+    Masked steps (``step_mask`` False: the left padding and, under
+    ``missing="mask"``, missing steps) are left out of the instance statistics
+    and enter their patch as exact zeros, whatever value they hold. A patch
+    without a real step is a padded token (no other token attends to it; the
+    positions of the later patches keep counting from the oldest real one). A
+    partly missing patch is kept: the patch embedding has no per-step mask, so
+    its missing steps read 0, the context's mean after normalisation.
     """
 
     def __init__(
@@ -204,8 +215,9 @@ class HEPAEncoder(nn.Module):
         tok, token_mask, patches = self._tokens(x, step_mask, stats)  # (B,T,D), (B,T), (B,T,PC)
         if masked is not None:
             tok = torch.where(masked.unsqueeze(-1), mask_token.to(tok.dtype), tok)  # (B, T, D)
-        # positions count from the oldest real patch of the context
-        n_pad = (~token_mask).sum(dim=1, keepdim=True)  # (B, 1)
+        # positions count from the oldest real patch of the context; a patch whose
+        # steps are all missing later in the context keeps its slot
+        n_pad = (token_mask.cumsum(dim=1) == 0).sum(dim=1, keepdim=True)  # (B, 1)
         pos = torch.arange(tok.shape[1], device=tok.device) - n_pad  # (B, T)
         tok = tok + sinusoidal(pos, self.d_model)
         if self.stats_embed is not None:

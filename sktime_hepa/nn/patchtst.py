@@ -59,7 +59,7 @@ class PatchTSTBackbone(nn.Module):
         patches = x.transpose(1, 2).reshape(B * C, T, P)  # (B*C, T, P)
         token_mask = step_mask.reshape(B, T, P).any(dim=-1)  # (B, T)
         token_mask = token_mask.repeat_interleave(C, dim=0)  # (B*C, T)
-        n_pad = (~token_mask).sum(dim=1, keepdim=True)  # (B*C, 1)
+        n_pad = (token_mask.cumsum(dim=1) == 0).sum(dim=1, keepdim=True)  # (B*C, 1) leading
         pos = torch.arange(T, device=x.device) - n_pad  # (B*C, T)
         tok = self.patch_embed(patches) + sinusoidal(pos, self.d_hidden)  # (B*C, T, d)
         if token_mask.all():

@@ -89,4 +89,5 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
         # optimises, so sklearn's 0.83-accuracy-on-blobs bar does not apply
         tags.classifier_tags.poor_score = True
         tags.non_deterministic = False
+        tags.input_tags.allow_nan = getattr(self, "missing", "error") == "mask"
         return tags

@@ -58,7 +58,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._atomic import fit_atomically
-from ..encoders._base import check_batch_size
+from ..encoders._base import MISSING_CONSTRAINTS, check_batch_size
 from ..panel import Panel, as_panel
 from ..targets import count_known_cells, horizon_labels, validate_event_target
 from ._base import SurfaceEstimator
@@ -143,6 +143,35 @@ def _log_age(panel: Panel) -> np.ndarray:
     return np.log1p(panel.rows()[1].astype(np.float64))
 
 
+def _channel_means(panel: Panel) -> np.ndarray:
+    """Per-sensor mean of the observed training values, float64 (n_channels,)."""
+    values = np.concatenate(panel.series).astype(np.float64)
+    return np.nanmean(values, axis=0) if np.isnan(values).any() else values.mean(axis=0)
+
+
+def _carry_forward(s: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """One series (n, C) with each NaN replaced by its sensor's last observed value.
+
+    Causal: a step only ever reads an earlier one (no backward fill). Steps
+    before a sensor's first observation read ``fill`` (the training mean).
+    """
+    s = s.astype(np.float64)
+    nan = np.isnan(s)  # (n, C)
+    if not nan.any():
+        return s
+    last = np.where(nan, -1, np.arange(len(s))[:, None])  # (n, C) step of each observation
+    np.maximum.accumulate(last, axis=0, out=last)  # (n, C) last observed step so far
+    carried = s[np.maximum(last, 0), np.arange(s.shape[1])]  # (n, C)
+    return np.where(last >= 0, carried, fill)
+
+
+def _raw_features(panel: Panel, fill: np.ndarray) -> np.ndarray:
+    """The sensors of every row (n_rows, C); missing values carried forward (``fill``)."""
+    if not panel.has_missing:
+        return np.concatenate(panel.series).astype(np.float64)
+    return np.concatenate([_carry_forward(s, fill) for s in panel.series])
+
+
 # ---------------------------------------------------------------------------
 # estimators
 # ---------------------------------------------------------------------------
@@ -159,6 +188,7 @@ class _HazardBaseline(SurfaceEstimator):
     _parameter_constraints: dict = {
         "horizons": [Interval(Integral, 1, None, closed="left")],
         "horizon": [Interval(Integral, 1, None, closed="left"), None],
+        **MISSING_CONSTRAINTS,
     }
 
     @fit_atomically
@@ -222,6 +252,9 @@ class AgeBaseline(_HazardBaseline):
         K; the surface covers dt = 1..K.
     horizon : int or None, default=None
         The dt that ``predict_proba`` and ``predict`` answer for; None means K.
+    missing : {"error", "mask"}, default="error"
+        "error" refuses X with NaN; "mask" accepts it (the age does not read
+        the sensors). A series with no observed value is refused.
 
     Attributes
     ----------
@@ -249,9 +282,10 @@ class AgeBaseline(_HazardBaseline):
 
     _parameter_constraints: dict = {**_HazardBaseline._parameter_constraints}
 
-    def __init__(self, horizons=200, horizon=None):
+    def __init__(self, horizons=200, horizon=None, missing="error"):
         self.horizons = horizons
         self.horizon = horizon
+        self.missing = missing
 
     def _fit_score(self, panel, y):
         return _log_age(panel)
@@ -283,9 +317,20 @@ class RidgeBaseline(_HazardBaseline):
     features : {"raw", "raw+age"}, default="raw"
         "raw": the sensors of the row. "raw+age": the sensors plus ``log1p(age)``
         (the row's 0-based position in its series).
+    missing : {"error", "mask"}, default="error"
+        "error" refuses X with NaN. "mask": NaN is a missing value and a
+        missing sensor of a row reads the last observed value of that sensor in
+        the same series (carried forward, causally: never a later value, no
+        backward fill); before the sensor's first observation in a series, its
+        training mean (``fill_values_``). A series, or in ``fit`` a sensor, with
+        no observed value is refused; inf always is. Without NaN both give the
+        same numbers.
 
     Attributes
     ----------
+    fill_values_ : ndarray of shape (n_features_in_,)
+        Training mean of every sensor (observed values only), read before a
+        sensor's first observation in a series with ``missing="mask"``.
     scaler_ : StandardScaler
         Fitted on the training rows' features.
     ridge_ : Ridge
@@ -312,14 +357,15 @@ class RidgeBaseline(_HazardBaseline):
         "features": [StrOptions({"raw", "raw+age"})],
     }
 
-    def __init__(self, horizons=200, horizon=None, alpha=1.0, features="raw"):
+    def __init__(self, horizons=200, horizon=None, alpha=1.0, features="raw", missing="error"):
         self.horizons = horizons
         self.horizon = horizon
         self.alpha = alpha
         self.features = features
+        self.missing = missing
 
     def _features(self, panel):
-        values = np.concatenate(panel.series).astype(np.float64)
+        values = _raw_features(panel, self.fill_values_)
         if self.features == "raw+age":
             values = np.column_stack([values, _log_age(panel)])
         return values
@@ -330,6 +376,7 @@ class RidgeBaseline(_HazardBaseline):
         time = np.asarray(y["time"], dtype=np.float64)
         # the capped time is known for events, and for rows censored at or past the cap
         usable = event | (time >= cap)
+        self.fill_values_ = _channel_means(panel)
         values = self._features(panel)
         self.scaler_ = StandardScaler().fit(values)
         self.ridge_ = Ridge(alpha=self.alpha).fit(
@@ -342,21 +389,43 @@ class RidgeBaseline(_HazardBaseline):
         return -self.ridge_.predict(self.scaler_.transform(values))
 
 
-def _ema_features(panel: Panel, alpha: float) -> np.ndarray:
+def _ema_features(panel: Panel, alpha: float, fill: np.ndarray | None = None) -> np.ndarray:
     """Per-series causal exponential moving average of every sensor.
 
     ``ema[0] = x[0]`` and ``ema[i] = alpha * x[i] + (1 - alpha) * ema[i - 1]``,
-    computed as a first-order IIR filter.
+    computed as a first-order IIR filter. A series with missing values (NaN)
+    skips them (:func:`_ema_skipping`; ``fill`` before a first observation).
     """
     from scipy.signal import lfilter
 
     out = []
     for s in panel.series:
         s = s.astype(np.float64)
+        if np.isnan(s).any():
+            out.append(_ema_skipping(s, alpha, fill))
+            continue
         zi = (1 - alpha) * s[:1]  # (1, C): the filter state that makes ema[0] = x[0]
         ema, _ = lfilter([alpha], [1.0, -(1 - alpha)], s, axis=0, zi=zi)
         out.append(ema)
     return np.concatenate(out)
+
+
+def _ema_skipping(s: np.ndarray, alpha: float, fill: np.ndarray) -> np.ndarray:
+    """EMA of one series (n, C) over its observed values only, held over missing steps.
+
+    Each sensor's EMA runs over the sequence of its observed values (as if the
+    missing steps were not there) and keeps its last value through a gap;
+    before the sensor's first observation it reads ``fill``.
+    """
+    from scipy.signal import lfilter
+
+    out = np.full_like(s, np.nan)  # (n, C)
+    for j in range(s.shape[1]):
+        seen = np.flatnonzero(~np.isnan(s[:, j]))  # observed steps of sensor j
+        if len(seen):
+            x = s[seen, j]  # (n_seen,)
+            out[seen, j], _ = lfilter([alpha], [1.0, -(1 - alpha)], x, zi=(1 - alpha) * x[:1])
+    return _carry_forward(out, fill)
 
 
 class SurvivalForestBaseline(SurfaceEstimator):
@@ -387,10 +456,23 @@ class SurvivalForestBaseline(SurfaceEstimator):
     max_rows : int, default=20000
     n_jobs : int or None, default=None
     random_state : int, RandomState or None
+    missing : {"error", "mask"}, default="error"
+        "error" refuses X with NaN. "mask": NaN is a missing value and the
+        features skip missing steps: a missing raw sensor reads the last
+        observed value of that sensor in the same series (carried forward,
+        causally: never a later value, no backward fill), and each sensor's EMA
+        runs over its observed values only, holding its value through a gap;
+        before a sensor's first observation in a series both read its training
+        mean (``fill_values_``). A series, or in ``fit`` a sensor, with no
+        observed value is refused; inf always is. Without NaN both give the
+        same numbers.
 
     Attributes
     ----------
     forest_ : sksurv.ensemble.RandomSurvivalForest
+    fill_values_ : ndarray of shape (n_features_in_,)
+        Training mean of every sensor (observed values only), read before a
+        sensor's first observation in a series with ``missing="mask"``.
     classes_ : ndarray of shape (2,)
     n_features_in_ : int
     """
@@ -405,6 +487,7 @@ class SurvivalForestBaseline(SurfaceEstimator):
         "max_rows": [Interval(Integral, 10, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        **MISSING_CONSTRAINTS,
     }
 
     def __init__(
@@ -418,6 +501,7 @@ class SurvivalForestBaseline(SurfaceEstimator):
         max_rows=20000,
         n_jobs=None,
         random_state=None,
+        missing="error",
     ):
         self.horizons = horizons
         self.horizon = horizon
@@ -428,10 +512,13 @@ class SurvivalForestBaseline(SurfaceEstimator):
         self.max_rows = max_rows
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.missing = missing
 
     def _features(self, panel):
-        raw = np.concatenate(panel.series).astype(np.float64)
-        return np.column_stack([_ema_features(panel, self.ema_alpha), raw, _log_age(panel)])
+        fill = self.fill_values_
+        raw = _raw_features(panel, fill)
+        ema = _ema_features(panel, self.ema_alpha, fill)
+        return np.column_stack([ema, raw, _log_age(panel)])
 
     @fit_atomically
     def fit(self, X, y):
@@ -473,6 +560,7 @@ class SurvivalForestBaseline(SurfaceEstimator):
         target["event"] = event[rows]
         # an event at the row's own step (time 0) is the earliest possible one
         target["time"] = np.maximum(time[rows], 0.5)
+        self.fill_values_ = _channel_means(panel)
         self.forest_ = RandomSurvivalForest(
             n_estimators=self.n_estimators,
             min_samples_leaf=self.min_samples_leaf,

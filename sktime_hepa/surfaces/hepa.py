@@ -25,7 +25,7 @@ from .._training import (
     survival_cells,
 )
 from ..encoders import EncoderTransformer, HEPAPretrainer, SupervisedEncoder
-from ..encoders._base import check_batch_size, check_rows
+from ..encoders._base import MISSING_CONSTRAINTS, check_batch_size, check_rows
 from ..nn.dt_mlp_head import DtMLPHead
 from ..nn.event_head import EventHead, LinearProbeHead
 from ..nn.hepa import EmbeddingScaler, EventModule
@@ -122,6 +122,16 @@ class HEPAEventPredictor(SurfaceEstimator):
         progress bars over each epoch's batches and over long inference calls.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Added to the package's own (early stopping, validation AUROC).
+    missing : {"error", "mask"}, default="error"
+        What NaN in X means. "error": X with a NaN is refused. "mask": NaN is a
+        missing value: the encoder's scaling ignores it and a step whose
+        sensors are all NaN is masked out of every context, like padding (a
+        NaN sensor of a partly observed step reads as its training mean). An
+        encoder fitted inside ``fit`` (a clone of ``pretrainer``) reads X the
+        same way; a frozen fitted encoder is used as is, whatever its own
+        setting. A series, or in ``fit`` a sensor, with no observed value is
+        refused; inf always is, and so is NaN in embeddings given as X.
+        Without NaN both give the same numbers.
 
     Attributes
     ----------
@@ -153,6 +163,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         "min_steps": [Interval(Integral, 0, None, closed="left")],
         "monitor": [StrOptions({"valid_loss", "valid_auroc"})],
         **TRAINING_CONSTRAINTS,
+        **MISSING_CONSTRAINTS,
     }
 
     def __init__(
@@ -177,6 +188,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         random_state=None,
         verbose=0,
         callbacks=None,
+        missing="error",
     ):
         self.pretrainer = pretrainer
         self.finetune = finetune
@@ -197,6 +209,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.missing = missing
 
     # -- fitting -------------------------------------------------------------------
     @fit_atomically
@@ -281,7 +294,16 @@ class HEPAEventPredictor(SurfaceEstimator):
 
     def _read_embeddings(self, X, *, reset: bool) -> EmbeddingRows:
         H, groups = read_embeddings(X)
-        H = validate_data(self, H, reset=reset, dtype=np.float32)
+        if self.missing != "mask":
+            H = validate_data(self, H, reset=reset, dtype=np.float32)
+        else:  # NaN is read, then refused with a message that says why
+            H = validate_data(self, H, reset=reset, dtype=np.float32, ensure_all_finite="allow-nan")
+            if np.isnan(H).any():
+                raise ValueError(
+                    "X holds embeddings with NaN: missing='mask' masks missing steps of "
+                    "sensor series, not of embeddings. Give the series to an encoder with "
+                    "missing='mask' (its transform gives finite embeddings)."
+                )
         return EmbeddingRows(H, groups)
 
     def _fitted_encoder(self, X, y, seed: int, device: str) -> EncoderTransformer:
@@ -310,6 +332,8 @@ class HEPAEventPredictor(SurfaceEstimator):
             encoder.set_params(random_state=seed)
         if given is None:
             encoder.set_params(device=device)
+        if self.missing == "mask" and "missing" in encoder.get_params(deep=False):
+            encoder.set_params(missing="mask")  # the encoder fitted here reads X as we do
         if self.finetune == "scratch":
             # same architecture and input scaling, no pretraining epochs
             encoder.set_params(max_epochs=0)
