@@ -46,16 +46,17 @@ def _split_chronologically(frame, labels, fractions=(0.6, 0.2, 0.2)):
     return [(frame.iloc[s], labels[s]) for s in chronological_split(len(frame), fractions)]
 
 
-def _assemble(pieces):
-    """Concatenate ``(frame, labels)`` pieces; fill gaps within each series."""
+def _assemble(pieces, fill="ffill"):
+    """Concatenate ``(frame, labels)`` pieces; fill gaps within each series (``fill``)."""
     pieces = [(f, lab) for f, lab in pieces if len(f)]
     if not pieces:
         raise ValueError("a split would be empty; pass more channels / runs.")
     X = pd.concat([f for f, _ in pieces])
     labels = np.concatenate([lab for _, lab in pieces]).astype(np.int8)
-    if X.isna().to_numpy().any():
+    if fill == "ffill" and X.isna().to_numpy().any():
         # forward fill carries the last reading (what an online system knows); back
-        # fill only covers leading gaps of a series. Grouping keeps series apart.
+        # fill only covers leading gaps of a series, and reads the future there.
+        # Grouping keeps series apart.
         groups = X.groupby(level=0, sort=False)
         X = groups.ffill()
         X = X.groupby(level=0, sort=False).bfill()
@@ -71,20 +72,24 @@ def _finish_splits(
     horizons: int,
     event_definition: str,
     description: str,
+    fill="ffill",
     **extra,
 ):
     """Assemble, z-score on train only, and return :func:`event_bunch`.
 
     ``pieces`` maps each of "train", "val", "test" to a list of ``(frame, labels)``.
-    A column still missing after the per-series fills (a sensor absent for a whole
-    series) is set to 0, the training mean after z-scoring.
+    With ``fill="ffill"`` a column still missing after the per-series fills (a
+    sensor absent for a whole series) is set to 0, the training mean after
+    z-scoring; with ``fill=None`` every gap stays NaN.
     """
-    assembled = {split: _assemble(pieces[split]) for split in SPLITS}
+    assembled = {split: _assemble(pieces[split], fill) for split in SPLITS}
     mean, std = zscore_params(assembled["train"][0])
     splits = {}
     for split, (X, labels) in assembled.items():
-        X = ((X - mean) / std).fillna(0.0).astype(np.float64)
-        splits[split] = (X, labels)
+        X = (X - mean) / std
+        if fill == "ffill":
+            X = X.fillna(0.0)
+        splits[split] = (X.astype(np.float64), labels)
     return event_bunch(
         name=name,
         splits=splits,

@@ -83,6 +83,20 @@ def check_event(event) -> str:
     return event
 
 
+#: Values of the loaders' ``fill`` parameter.
+FILLS = ("ffill", None)
+
+
+def check_fill(fill):
+    """``fill`` must be "ffill" (fill the gaps, today's default) or None (keep NaN)."""
+    if not (fill is None or (isinstance(fill, str) and fill == "ffill")):
+        raise ValueError(
+            f"fill must be 'ffill' (forward fill, the default) or None (keep the gaps as NaN "
+            f"for an estimator with missing='mask'), got {fill!r}."
+        )
+    return fill
+
+
 def chronological_split(n: int, fractions=(0.6, 0.2, 0.2)) -> tuple[slice, slice, slice]:
     """Train / validation / test slices of ``n`` time-ordered steps, in that order.
 

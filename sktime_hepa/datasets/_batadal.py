@@ -11,7 +11,7 @@ from ._anomaly_common import (
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 
 __all__ = ["load_batadal"]
 
@@ -25,7 +25,7 @@ def _read_batadal(path) -> pd.DataFrame:
     return frame
 
 
-def load_batadal(*, data_home=None, event="active"):
+def load_batadal(*, data_home=None, event="active", fill="ffill"):
     """Load the BATADAL attack-detection benchmark as event-stream data.
 
     Reads ``BATADAL_dataset03.csv`` (one attack-free year, 2014) and
@@ -56,6 +56,15 @@ def load_batadal(*, data_home=None, event="active"):
     event : {"active", "onset"}, default="active"
         ``"active"``: a step is an event when ``ATT_FLAG == 1``; ``"onset"``: only
         the first hour of each attack is.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
+        each split (a gap shows the last reading), then a backward fill of the
+        leading gap before a sensor's first reading in the series; that
+        backward fill is the one step that reads the future (those first rows
+        take a later reading). A sensor missing for a whole series is then set
+        to 0, its training mean after z-scoring. None: every gap stays NaN (the
+        z-score uses the observed values), for an estimator with
+        ``missing="mask"``. Labels do not depend on it.
 
     Returns
     -------
@@ -75,6 +84,7 @@ def load_batadal(*, data_home=None, event="active"):
         Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
     """
     check_event(event)
+    check_fill(fill)
     folder = get_data_home(data_home) / "batadal"
     _check_folder(folder, "BATADAL")
     normal = _read_batadal(_find_file(folder, "BATADAL_dataset03.csv"))
@@ -110,4 +120,5 @@ def load_batadal(*, data_home=None, event="active"):
         event_definition=_event_definition(event, "cyber-attack, ATT_FLAG == 1"),
         description=description,
         datetime_test=test["DATETIME"].str.strip().rename("DATETIME"),
+        fill=fill,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 from ._threshold_events import (
     check_int,
     check_quantile,
@@ -32,6 +32,7 @@ _TARGET = "PM2.5"
 
 
 def _read_station(folder, station: str):
+    """(filled features, raw features with their NaN, dates) of one station."""
     path = _find_file(folder, f"PRSA_Data_{station}_20130301-20170228.csv")
     df = pd.read_csv(path)
     missing = [c for c in ("year", "month", "day", "hour", *BEIJING_FEATURES) if c not in df]
@@ -40,10 +41,12 @@ def _read_station(folder, station: str):
     dates = pd.to_datetime(df[["year", "month", "day", "hour"]])
     order = np.argsort(dates.to_numpy(), kind="stable")
     features = df.loc[order, list(BEIJING_FEATURES)].astype(np.float64).reset_index(drop=True)
-    return fill_gaps(features), dates.to_numpy()[order]
+    return fill_gaps(features), features, dates.to_numpy()[order]
 
 
-def load_beijing_air(*, data_home=None, event="onset", quantile=0.99, merge_gap=6, stations=None):
+def load_beijing_air(
+    *, data_home=None, event="onset", quantile=0.99, merge_gap=6, stations=None, fill="ffill"
+):
     """Load the Beijing multi-site air-quality data as 12 event streams: PM2.5 spikes.
 
     Reads the 12 files ``<data_home>/beijing_air/PRSA_Data_<station>_20130301-20170228
@@ -82,6 +85,14 @@ def load_beijing_air(*, data_home=None, event="onset", quantile=0.99, merge_gap=
     stations : list of str, optional
         Subset of :data:`BEIJING_STATIONS` (in the given order); default all 12. The
         threshold and the z-score are fitted on the loaded stations only.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the features. "ffill": forward fill (a gap shows the last
+        reading), then a backward fill of the leading gap before a column's
+        first reading; that backward fill is the one step that reads the
+        future (those first rows take a later reading). None: the features
+        keep every gap as NaN (the z-score uses the observed values), for an
+        estimator with ``missing="mask"``. The event labels are computed from
+        the filled PM2.5 in both cases, so they do not depend on ``fill``.
 
     Returns
     -------
@@ -102,6 +113,7 @@ def load_beijing_air(*, data_home=None, event="onset", quantile=0.99, merge_gap=
         On a bad argument (unknown or repeated station, ...) or an unexpected file.
     """
     check_event(event)
+    check_fill(fill)
     quantile = check_quantile(quantile)
     merge_gap = check_int("merge_gap", merge_gap, 0)
     if stations is None:
@@ -120,8 +132,9 @@ def load_beijing_air(*, data_home=None, event="onset", quantile=0.99, merge_gap=
     _check_folder(folder, "Beijing air-quality")
     series = []
     for station in stations:
-        features, dates = _read_station(folder, station)
-        series.append((station, features, features[_TARGET].to_numpy(np.float64), dates))
+        filled, raw, dates = _read_station(folder, station)
+        target = filled[_TARGET].to_numpy(np.float64)  # the label reads the filled PM2.5
+        series.append((station, filled if fill else raw, target, dates))
     return threshold_stream_bunch(
         series,
         quantile=quantile,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 from ._threshold_events import (
     check_int,
     check_quantile,
@@ -19,7 +19,9 @@ __all__ = ["load_ettm1"]
 ETT_COLUMNS = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"]
 
 
-def load_ettm1(*, data_home=None, event="onset", quantile=0.99, window=96, merge_gap=4):
+def load_ettm1(
+    *, data_home=None, event="onset", quantile=0.99, window=96, merge_gap=4, fill="ffill"
+):
     """Load ETTm1 as one event stream: transformer overheating from oil temperature.
 
     Reads ``<data_home>/ett/ETTm1.csv(.gz)``: 69,680 15-minute rows (2016-07-01 ..
@@ -59,6 +61,14 @@ def load_ettm1(*, data_home=None, event="onset", quantile=0.99, window=96, merge
         Length of the trailing baseline in steps (96 = 24 h).
     merge_gap : int >= 0, default=4
         Longest inactive gap (steps, 4 = 1 h) merged into the surrounding episode.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the features. "ffill": forward fill (a gap shows the last
+        reading), then a backward fill of the leading gap before a column's
+        first reading; that backward fill is the one step that reads the
+        future (those first rows take a later reading). None: the features
+        keep every gap as NaN (the z-score uses the observed values), for an
+        estimator with ``missing="mask"``. The event labels are computed from
+        the filled OT in both cases, so they do not depend on ``fill``.
 
     Returns
     -------
@@ -79,6 +89,7 @@ def load_ettm1(*, data_home=None, event="onset", quantile=0.99, window=96, merge
         On a bad argument or an unexpected file layout.
     """
     check_event(event)
+    check_fill(fill)
     quantile = check_quantile(quantile)
     window = check_int("window", window, 2)
     merge_gap = check_int("merge_gap", merge_gap, 0)
@@ -91,8 +102,10 @@ def load_ettm1(*, data_home=None, event="onset", quantile=0.99, window=96, merge
         raise ValueError(f"ETTm1.csv lacks the columns {missing}.")
     df["date"] = pd.to_datetime(df["date"])
     df = df.sort_values("date", kind="stable", ignore_index=True)
-    features = fill_gaps(df[ETT_COLUMNS].astype(np.float64))
-    score, floor = trailing_target_score(features["OT"], window)
+    raw = df[ETT_COLUMNS].astype(np.float64)
+    filled = fill_gaps(raw)
+    score, floor = trailing_target_score(filled["OT"], window)
+    features = filled if fill else raw
 
     return threshold_stream_bunch(
         [("ETTm1", features, score, df["date"].to_numpy())],

@@ -11,14 +11,14 @@ from ._anomaly_common import (
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 
 __all__ = ["load_gecco"]
 
 _SENSORS = ["Tp", "Cl", "pH", "Redox", "Leit", "Trueb", "Cl_2", "Fm", "Fm_2"]
 
 
-def load_gecco(*, data_home=None, event="active"):
+def load_gecco(*, data_home=None, event="active", fill="ffill"):
     """Load the GECCO 2018 water-quality challenge data as one event stream.
 
     Reads ``1_gecco2018_water_quality.csv`` (gzipped copy preferred) from
@@ -41,6 +41,15 @@ def load_gecco(*, data_home=None, event="active"):
     event : {"active", "onset"}, default="active"
         ``"active"``: a step is an event when ``EVENT`` is true; ``"onset"``: only
         the first step of each contiguous ``EVENT`` segment is.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
+        each split (a gap shows the last reading), then a backward fill of the
+        leading gap before a sensor's first reading in the series; that
+        backward fill is the one step that reads the future (those first rows
+        take a later reading). A sensor missing for a whole series is then set
+        to 0, its training mean after z-scoring. None: every gap stays NaN (the
+        z-score uses the observed values), for an estimator with
+        ``missing="mask"``. Labels do not depend on it.
 
     Returns
     -------
@@ -60,6 +69,7 @@ def load_gecco(*, data_home=None, event="active"):
         Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
     """
     check_event(event)
+    check_fill(fill)
     folder = get_data_home(data_home) / "gecco2018"
     _check_folder(folder, "GECCO 2018")
     frame = pd.read_csv(_find_file(folder, "1_gecco2018_water_quality.csv"))
@@ -89,4 +99,5 @@ def load_gecco(*, data_home=None, event="active"):
         event_definition=_event_definition(event, "water-quality event, EVENT == TRUE"),
         description=description,
         time=frame["Time"].rename("Time"),
+        fill=fill,
     )

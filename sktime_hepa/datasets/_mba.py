@@ -11,7 +11,7 @@ from ._anomaly_common import (
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 
 __all__ = ["load_mba"]
 
@@ -20,7 +20,7 @@ _HALF_WINDOW = 20
 _ANNOTATIONS = ("all", "abnormal")
 
 
-def load_mba(*, data_home=None, event="active", annotations="all"):
+def load_mba(*, data_home=None, event="active", annotations="all", fill="ffill"):
     """Load the MBA ECG anomaly benchmark as one event stream.
 
     Reads ``train.xlsx`` (columns ``sample, ECG1, ECG2``; its first data row holds
@@ -48,6 +48,15 @@ def load_mba(*, data_home=None, event="active", annotations="all"):
     annotations : {"all", "abnormal"}, default="all"
         ``"all"``: every row of ``labels.xlsx`` (TranAD, also normal ``N`` beats);
         ``"abnormal"``: only annotations whose beat code (column ``#``) is not ``N``.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
+        each split (a gap shows the last reading), then a backward fill of the
+        leading gap before a sensor's first reading in the series; that
+        backward fill is the one step that reads the future (those first rows
+        take a later reading). A sensor missing for a whole series is then set
+        to 0, its training mean after z-scoring. None: every gap stays NaN (the
+        z-score uses the observed values), for an estimator with
+        ``missing="mask"``. Labels do not depend on it.
 
     Returns
     -------
@@ -67,6 +76,7 @@ def load_mba(*, data_home=None, event="active", annotations="all"):
         Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
     """
     check_event(event)
+    check_fill(fill)
     if annotations not in _ANNOTATIONS:
         raise ValueError(f"annotations must be one of {_ANNOTATIONS}, got {annotations!r}.")
     folder = get_data_home(data_home) / "mba"
@@ -106,4 +116,5 @@ def load_mba(*, data_home=None, event="active", annotations="all"):
         event_definition=_event_definition(event, "+-20 samples around a beat annotation"),
         description=description,
         annotation_samples=samples,
+        fill=fill,
     )

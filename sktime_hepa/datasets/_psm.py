@@ -11,7 +11,7 @@ from ._anomaly_common import (
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 
 __all__ = ["load_psm"]
 
@@ -26,7 +26,7 @@ def _read_psm(path) -> pd.DataFrame:
     return frame.sort_values(_TIME, kind="stable", ignore_index=True)
 
 
-def load_psm(*, data_home=None, event="active"):
+def load_psm(*, data_home=None, event="active", fill="ffill"):
     """Load the PSM server-metrics anomaly benchmark as event-stream data.
 
     Reads the official files of ``eBay/RANSynCoders`` from ``<data_home>/psm/``
@@ -58,6 +58,15 @@ def load_psm(*, data_home=None, event="active"):
     event : {"active", "onset"}, default="active"
         ``"active"``: a step is an event when ``label == 1``; ``"onset"``: only the
         first step of each contiguous anomalous segment is.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
+        each split (a gap shows the last reading), then a backward fill of the
+        leading gap before a sensor's first reading in the series; that
+        backward fill is the one step that reads the future (those first rows
+        take a later reading). A sensor missing for a whole series is then set
+        to 0, its training mean after z-scoring. None: every gap stays NaN (the
+        z-score uses the observed values), for an estimator with
+        ``missing="mask"``. Labels do not depend on it.
 
     Returns
     -------
@@ -77,6 +86,7 @@ def load_psm(*, data_home=None, event="active"):
         Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
     """
     check_event(event)
+    check_fill(fill)
     folder = get_data_home(data_home) / "psm"
     _check_folder(folder, "PSM")
     train = _read_psm(_find_file(folder, "train.csv"))
@@ -137,4 +147,5 @@ def load_psm(*, data_home=None, event="active"):
         event_definition=_event_definition(event, "server anomaly, label == 1"),
         description=description,
         dropped_columns=dropped,
+        fill=fill,
     )

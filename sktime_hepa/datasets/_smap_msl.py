@@ -13,7 +13,7 @@ from ._anomaly_common import (
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 
 __all__ = ["load_smap_msl"]
 
@@ -43,7 +43,9 @@ def _channel_labels(ranges, n: int) -> np.ndarray:
     return labels
 
 
-def load_smap_msl(spacecraft="SMAP", *, channels=None, data_home=None, event="active"):
+def load_smap_msl(
+    spacecraft="SMAP", *, channels=None, data_home=None, event="active", fill="ffill"
+):
     """Load the SMAP or MSL telemetry anomaly benchmark as event-stream data.
 
     Reads ``train.npz`` / ``test.npz`` (members are the official per-channel
@@ -77,6 +79,15 @@ def load_smap_msl(spacecraft="SMAP", *, channels=None, data_home=None, event="ac
     event : {"active", "onset"}, default="active"
         ``"active"``: a step is an event when it lies in a labelled anomaly
         sequence; ``"onset"``: only the first step of each sequence is.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
+        each split (a gap shows the last reading), then a backward fill of the
+        leading gap before a sensor's first reading in the series; that
+        backward fill is the one step that reads the future (those first rows
+        take a later reading). A sensor missing for a whole series is then set
+        to 0, its training mean after z-scoring. None: every gap stays NaN (the
+        z-score uses the observed values), for an estimator with
+        ``missing="mask"``. Labels do not depend on it.
 
     Returns
     -------
@@ -107,6 +118,7 @@ def load_smap_msl(spacecraft="SMAP", *, channels=None, data_home=None, event="ac
     if craft not in _N_FEATURES:
         raise ValueError(f"spacecraft must be 'SMAP' or 'MSL', got {spacecraft!r}.")
     check_event(event)
+    check_fill(fill)
     folder = get_data_home(data_home) / "smap_msl"
     _check_folder(folder, "SMAP/MSL")
     table = _read_labels(folder)
@@ -163,4 +175,5 @@ def load_smap_msl(spacecraft="SMAP", *, channels=None, data_home=None, event="ac
         event_definition=_event_definition(event, "expert-labelled anomaly sequence"),
         description=description,
         channels=list(chans),
+        fill=fill,
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._anomaly_common import _event_definition, _finish_splits, _labelled_series
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 
 __all__ = ["load_tep", "TEP_COLUMNS", "tep_fault_split"]
 
@@ -41,7 +41,7 @@ def _read_run(folder, name: str) -> np.ndarray:
     return values
 
 
-def load_tep(*, data_home=None, event="onset", faults=None):
+def load_tep(*, data_home=None, event="onset", faults=None, fill="ffill"):
     """Load the Tennessee Eastman fault runs as event-stream data (event = fault onset).
 
     Reads the Braatz ``.dat`` files (whitespace separated, gzipped copies preferred)
@@ -76,6 +76,15 @@ def load_tep(*, data_home=None, event="onset", faults=None):
     faults : list of int, optional
         Fault ids (1..21) whose test runs to use. Default: every ``dXX_te`` present
         in the folder; a ``UserWarning`` lists the ids whose files are absent.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
+        each split (a gap shows the last reading), then a backward fill of the
+        leading gap before a sensor's first reading in the series; that
+        backward fill is the one step that reads the future (those first rows
+        take a later reading). A sensor missing for a whole series is then set
+        to 0, its training mean after z-scoring. None: every gap stays NaN (the
+        z-score uses the observed values), for an estimator with
+        ``missing="mask"``. Labels do not depend on it.
 
     Returns
     -------
@@ -95,6 +104,7 @@ def load_tep(*, data_home=None, event="onset", faults=None):
         Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
     """
     check_event(event)
+    check_fill(fill)
     folder = get_data_home(data_home) / "tep"
     _check_folder(folder, "TEP")
     if faults is None:
@@ -155,4 +165,5 @@ def load_tep(*, data_home=None, event="onset", faults=None):
         event_definition=_event_definition(event, "faulty samples of a run, from sample 161 on"),
         description=description,
         faults=by_split,
+        fill=fill,
     )

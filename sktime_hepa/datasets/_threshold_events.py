@@ -112,7 +112,8 @@ def threshold_stream_bunch(
     Parameters
     ----------
     series : list of (series_id, features, score, dates)
-        ``features`` a gap-free DataFrame of raw feature columns, ``score`` the
+        ``features`` a DataFrame of raw feature columns (gap-free, or with NaN
+        gaps kept by a loader's ``fill=None``), ``score`` the
         per-step float score (NaN = never active), ``dates`` the timestamps.
     quantile, merge_gap, event, name, context_length, horizons, event_definition, description
         See the loaders; ``extra`` goes into the Bunch unchanged.

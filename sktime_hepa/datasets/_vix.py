@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 from ._threshold_events import (
     check_int,
     check_quantile,
@@ -20,7 +20,7 @@ __all__ = ["load_vix", "VIX_FEATURES"]
 VIX_FEATURES = ("open", "high", "low", "close", "log_return", "log_range")
 
 
-def load_vix(*, data_home=None, event="onset", quantile=0.9, merge_gap=5):
+def load_vix(*, data_home=None, event="onset", quantile=0.9, merge_gap=5, fill="ffill"):
     """Load the VIX daily history as one event stream: entering a high-volatility regime.
 
     Reads ``<data_home>/vix/VIX_History.csv(.gz)`` (Cboe format ``DATE, OPEN, HIGH,
@@ -56,6 +56,14 @@ def load_vix(*, data_home=None, event="onset", quantile=0.9, merge_gap=5):
         Quantile of the training closes used as the threshold.
     merge_gap : int >= 0, default=5
         Longest inactive gap (trading days, 5 = one week) merged into an episode.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the features. "ffill": forward fill (a gap shows the last
+        reading), then a backward fill of the leading gap before a column's
+        first reading; that backward fill is the one step that reads the
+        future (those first rows take a later reading). None: the features
+        keep every gap as NaN (the z-score uses the observed values), for an
+        estimator with ``missing="mask"``. The event labels are computed from
+        the filled close in both cases, so they do not depend on ``fill``.
 
     Returns
     -------
@@ -76,6 +84,7 @@ def load_vix(*, data_home=None, event="onset", quantile=0.9, merge_gap=5):
         On a bad argument or an unexpected file layout.
     """
     check_event(event)
+    check_fill(fill)
     quantile = check_quantile(quantile)
     merge_gap = check_int("merge_gap", merge_gap, 0)
 
@@ -89,7 +98,8 @@ def load_vix(*, data_home=None, event="onset", quantile=0.9, merge_gap=5):
     df["DATE"] = pd.to_datetime(df["DATE"], format="%m/%d/%Y")
     df = df.sort_values("DATE", kind="stable", ignore_index=True)
 
-    ohlc = fill_gaps(df[["OPEN", "HIGH", "LOW", "CLOSE"]].astype(np.float64))
+    raw = df[["OPEN", "HIGH", "LOW", "CLOSE"]].astype(np.float64)
+    ohlc = fill_gaps(raw)
     high, low, close = ohlc["HIGH"], ohlc["LOW"], ohlc["CLOSE"]
     features = pd.DataFrame(
         {
@@ -102,6 +112,13 @@ def load_vix(*, data_home=None, event="onset", quantile=0.9, merge_gap=5):
             "log_range": np.log(high / low),
         }
     )[list(VIX_FEATURES)]
+    if fill is None:  # keep the gaps: a feature is missing where a price it reads was
+        gap = raw.isna()
+        for column, read in (
+            ("open", ["OPEN"]), ("high", ["HIGH"]), ("low", ["LOW"]), ("close", ["CLOSE"]),
+            ("log_return", ["CLOSE"]), ("log_range", ["HIGH", "LOW"]),
+        ):  # fmt: skip
+            features.loc[gap[read].any(axis=1).to_numpy(), column] = np.nan
 
     return threshold_stream_bunch(
         [("VIX", features, close.to_numpy(np.float64), df["DATE"].to_numpy())],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import _check_folder, _find_file, check_event, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
 from ._threshold_events import (
     check_int,
     check_quantile,
@@ -23,7 +23,9 @@ WEATHER_TARGET = "T (degC)"
 _MISSING_CODE = -9999.0
 
 
-def load_weather(*, data_home=None, event="onset", quantile=0.99, window=144, merge_gap=6):
+def load_weather(
+    *, data_home=None, event="onset", quantile=0.99, window=144, merge_gap=6, fill="ffill"
+):
     """Load the Weather benchmark as one event stream: heat spikes of the air temperature.
 
     Reads ``<data_home>/weather/weather.csv(.gz)``: 52,696 10-minute rows of 2020
@@ -64,6 +66,14 @@ def load_weather(*, data_home=None, event="onset", quantile=0.99, window=144, me
         Length of the trailing baseline in steps (144 = 24 h).
     merge_gap : int >= 0, default=6
         Longest inactive gap (steps, 6 = 1 h) merged into the surrounding episode.
+    fill : {"ffill", None}, default="ffill"
+        Gaps (NaN) in the features. "ffill": forward fill (a gap shows the last
+        reading), then a backward fill of the leading gap before a column's
+        first reading; that backward fill is the one step that reads the
+        future (those first rows take a later reading). None: the features
+        keep every gap as NaN (the z-score uses the observed values), for an
+        estimator with ``missing="mask"``. The event labels are computed from
+        the filled temperature in both cases, so they do not depend on ``fill``.
 
     Returns
     -------
@@ -84,6 +94,7 @@ def load_weather(*, data_home=None, event="onset", quantile=0.99, window=144, me
         On a bad argument or an unexpected file layout.
     """
     check_event(event)
+    check_fill(fill)
     quantile = check_quantile(quantile)
     window = check_int("window", window, 2)
     merge_gap = check_int("merge_gap", merge_gap, 0)
@@ -101,8 +112,10 @@ def load_weather(*, data_home=None, event="onset", quantile=0.99, window=144, me
     df = df.sort_values("date", kind="stable", ignore_index=True)
     columns = [c for c in df.columns if c != "date"]
     raw = df[columns].astype(np.float64)
-    features = fill_gaps(raw.mask(raw <= _MISSING_CODE))
-    score, floor = trailing_target_score(features[WEATHER_TARGET], window)
+    raw = raw.mask(raw <= _MISSING_CODE)
+    filled = fill_gaps(raw)
+    score, floor = trailing_target_score(filled[WEATHER_TARGET], window)
+    features = filled if fill else raw
 
     return threshold_stream_bunch(
         [("Weather", features, score, df["date"].to_numpy())],
