@@ -552,6 +552,63 @@ def snapshot_section(records, figure_link=None) -> list[str]:
     return out
 
 
+CALIBRATION = RESULTS.with_name("calibration.jsonl")
+
+
+def calibration_section(path: Path = CALIBRATION) -> list[str]:
+    """ECE and Brier of HEPA's test surface before and after ``SurfaceCalibrator``.
+
+    Reads the ``default``-budget records of ``python -m benchmarks.calibration``
+    (quick runs are never reported); empty without any.
+    """
+    latest = {}
+    for r in load(path):
+        if r.get("budget", "default") == "default":
+            latest[(r["dataset"], r["seed"], r["calibration"])] = r  # later records win
+    if not latest:
+        return []
+    cells = defaultdict(list)
+    held = {}
+    for (dataset, seed, method), r in sorted(latest.items(), key=lambda kv: kv[0][1]):
+        for metric in ("ece", "brier"):
+            cells[(dataset, metric, method)].append(r[f"{metric}_after"])
+        cells[(dataset, "identity", method)].append(len(r["identity_horizons"]))
+        if (dataset, seed) not in held:  # the raw surface is shared by both methods
+            held[(dataset, seed)] = {**r["held_out"], "horizons": r["horizons"]}
+            for metric in ("ece", "brier"):
+                cells[(dataset, metric, "raw")].append(r[f"{metric}_before"])
+    out = [
+        "## Calibration (post-hoc, per horizon)",
+        "",
+        "`python -m benchmarks.calibration` (records: `benchmarks/results/calibration.jsonl`): "
+        "HEPA at 100 % labels, fitted as in the main table, then "
+        "`SurfaceCalibrator(FrozenEstimator(model), method=...)` fitted on held-out series "
+        "(the loader's X_val, else 20 % of the training series, HEPA then training on the "
+        "rest) and scored on the test rows. ECE: 10 equal-width bins over every known "
+        "(row, horizon) cell; Brier: mean squared error over the same cells. Identity: "
+        "horizons left uncalibrated (fewer than 10 known cells of a class), of K.",
+        "",
+        "| dataset | held out | ECE HEPA | ECE isotonic | ECE sigmoid | Brier HEPA "
+        "| Brier isotonic | Brier sigmoid | identity (iso / sig) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    names = dataset_rows([{"dataset": d} for d, _ in held])
+    for dataset, name in names.items():
+        sources = [h for (d, _), h in held.items() if d == dataset]
+        if not sources:
+            continue
+        h = sources[0]
+        source = "X_val" if h["source"] == "X_val" else f"{h['held_out']} of {h['of']} series"
+        row = [name, source]
+        for metric in ("ece", "brier"):
+            row += [fmt(cells[(dataset, metric, m)], 4) for m in ("raw", "isotonic", "sigmoid")]
+        identity = [cells[(dataset, "identity", m)] for m in ("isotonic", "sigmoid")]
+        counts = " / ".join(f"{np.mean(v):.0f}" if v else "–" for v in identity)
+        row.append(f"{counts} of {h['horizons']}")
+        out.append("| " + " | ".join(row) + " |")
+    return out + [""]
+
+
 def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
     records = [r for r in all_records if r.get("budget", "default") == "default"]
     commits = sorted({r["commit"] for r in records})
@@ -650,6 +707,7 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         "",
         *objective_section(list(objective)),
         *snapshot_section(list(snapshots), figure_link),
+        *calibration_section(),
         "## Missing cells",
         "",
     ]

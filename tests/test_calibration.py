@@ -280,3 +280,57 @@ def test_model_selection_with_the_package_scorers(fitted_predictor, held_out):
     assert search.best_params_["method"] in ("isotonic", "sigmoid")
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert _is_cdf(search.best_estimator_.predict_surface(X_cal))
+
+
+# ------------------------------------------------------------ benchmarks.calibration
+def test_benchmark_holds_out_training_series_without_x_val():
+    from benchmarks.calibration import calibration_split
+    from benchmarks.protocol import load_dataset
+
+    data = load_dataset("synthetic")
+    data.bench_name = "synthetic"
+    fit_data, X_cal, y_cal, info = calibration_split(data, seed=0)
+    assert X_cal is data.X_val and info == {"source": "X_val"} and fit_data is data
+    del data["X_val"], data["y_val"]
+    fit_data, X_cal, y_cal, info = calibration_split(data, seed=0)
+    units_fit, units_cal = set(series_ids(fit_data.X_train)), set(series_ids(X_cal))
+    assert units_fit.isdisjoint(units_cal) and units_fit | units_cal == set(
+        series_ids(data.X_train)
+    )
+    assert info == {"source": "training series", "held_out": 4, "of": 18} and len(y_cal) == len(
+        X_cal
+    )
+    assert len(data.X_train) == len(fit_data.X_train) + len(X_cal)  # the Bunch is not modified
+    assert set(series_ids(data.X_test)).isdisjoint(units_cal)
+
+
+def test_benchmark_quick_run_and_resume(tmp_path):
+    import json
+
+    from benchmarks import calibration
+
+    out = tmp_path / "cal.jsonl"
+    argv = ["--dataset", "synthetic", "--quick", "--out", str(out)]
+    calibration.main(argv)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["calibration"] for r in records] == ["isotonic", "sigmoid"]
+    for r in records:
+        assert r["budget"] == "smoke" and r["dataset"] == "synthetic"
+        assert 0 <= r["ece_after"] <= 1 and 0 <= r["brier_after"] <= 1
+        assert r["ece_before"] == records[0]["ece_before"]  # one HEPA fit for both
+    calibration.main([*argv, "--skip-existing"])
+    assert len(out.read_text().splitlines()) == 2
+
+    from benchmarks import report
+
+    assert report.calibration_section(out) == []  # quick records are never reported
+    reported = tmp_path / "reported.jsonl"
+    reported.write_text("".join(json.dumps({**r, "budget": "default"}) + "\n" for r in records))
+    lines = report.calibration_section(reported)
+    row = next(line for line in lines if line.startswith("| synthetic"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "X_val"
+    assert cells[2] == f"{records[0]['ece_before']:.4f} (1)"
+    assert cells[3] == f"{records[0]['ece_after']:.4f} (1)"
+    assert cells[4] == f"{records[1]['ece_after']:.4f} (1)"
+    assert cells[-1].endswith("of 20")
