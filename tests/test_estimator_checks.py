@@ -16,16 +16,25 @@ import importlib.util
 from conftest import tiny_predictor, tiny_pretrainer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sktime_hepa import ITransformerEncoder, MAEPretrainer, PatchTSTEncoder
+from sktime_hepa import (
+    ITransformerEncoder,
+    LSTMAttentionAutoencoder,
+    LSTMVAEDetector,
+    MAEPretrainer,
+    PatchTSTEncoder,
+)
 from sktime_hepa.baselines import SurvivalForestBaseline
 
 _TINY = dict(d_model=16, n_heads=2, n_layers=1, max_epochs=2, batch_size=32, device="cpu")
+_TINY_LSTM = dict(max_epochs=2, batch_size=32, device="cpu", random_state=0)
 ESTIMATORS = [
     tiny_pretrainer(),
     tiny_predictor(),
     MAEPretrainer(**_TINY, patch_size=4, context_length=32, random_state=0),
     PatchTSTEncoder(**_TINY, patch_size=4, d_out=8, context_length=32, horizons=8, random_state=0),
     ITransformerEncoder(**_TINY, d_out=8, context_length=32, horizons=8, random_state=0),
+    LSTMVAEDetector(hidden_size=8, latent_size=4, **_TINY_LSTM),
+    LSTMAttentionAutoencoder(hidden_size=8, bottleneck_size=4, attention_size=4, **_TINY_LSTM),
 ]
 if importlib.util.find_spec("sksurv") is not None:  # optional dependency
     ESTIMATORS.append(
@@ -59,6 +68,8 @@ EXPECTED_FAILED_CHECKS = {
     "MAEPretrainer": dict(_TIME_SERIES_REASONS),
     "PatchTSTEncoder": dict(_TIME_SERIES_REASONS),
     "ITransformerEncoder": dict(_TIME_SERIES_REASONS),
+    "LSTMVAEDetector": dict(_TIME_SERIES_REASONS),
+    "LSTMAttentionAutoencoder": dict(_TIME_SERIES_REASONS),
     "SurvivalForestBaseline": dict(_FOREST_REASONS),
 }
 
