@@ -564,12 +564,17 @@ def _validate_rows(estimator, X, *, reset: bool):
         ) from None
 
 
+def _plain_id(value) -> str:
+    """repr of a series id as the user wrote it (a numpy scalar as its Python value)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _check_observed(panel: Panel, X, estimator, reset: bool) -> None:
     """With missing="mask": every series, and at fit every channel, holds an observed value."""
     empty = [i for i, s in enumerate(panel.series) if np.isnan(s).all()]
     if empty:
         ids = series_ids(X) if _is_multiindex_frame(X) else None
-        names = [repr(ids[panel.offsets[i]]) if ids is not None else str(i) for i in empty[:5]]
+        names = [_plain_id(ids[panel.offsets[i]]) if ids is not None else str(i) for i in empty[:5]]
         raise ValueError(
             f"series {', '.join(names)}{' ...' if len(empty) > 5 else ''} of X "
             f"{'has' if len(empty) == 1 else 'have'} no observed value (every value is NaN): "
