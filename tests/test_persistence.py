@@ -95,11 +95,12 @@ def test_event_predictor_with_its_frozen_pretrainer(rtf_data, fitted_predictor, 
     )
     np.testing.assert_array_equal(loaded.classes_, fitted_predictor.classes_)
     assert loaded.pos_weight_ == fitted_predictor.pos_weight_
+
     # the frozen parts are frozen again: a refit of the head could not move them
-    grads = {n: p.requires_grad for n, p in loaded.net_.module_.named_parameters()}
-    assert grads == {
-        n: p.requires_grad for n, p in fitted_predictor.net_.module_.named_parameters()
-    }
+    def grads(model):
+        return {n: p.requires_grad for n, p in model.net_.module_.named_parameters()}
+
+    assert grads(loaded) == grads(fitted_predictor)
     assert not any(v for n, v in grads(loaded).items() if n.startswith("encoder."))
 
 
