@@ -213,6 +213,12 @@ def save_weights(estimator, path) -> Path:
     st = _safetensors()
     if isinstance(estimator, FrozenEstimator):
         estimator = estimator.estimator
+    if hasattr(estimator, "steps"):
+        raise ValueError(
+            "save_weights saves one estimator, not a Pipeline: save each torch step "
+            "(save_weights(pipe[0], ...), save_weights(pipe[-1], ...)) and rebuild the "
+            "Pipeline from the loaded steps."
+        )
     if not _is_torch_estimator(estimator):
         raise ValueError(
             f"save_weights stores the torch networks of the package's estimators; "

@@ -20,6 +20,7 @@ from sktime_hepa import (
     HEPAPretrainer,
     MAEPretrainer,
     PatchTSTEncoder,
+    make_pipeline,
 )
 from sktime_hepa.persistence import WeightsWarning, load_weights, save_weights, weights_info
 
@@ -205,6 +206,8 @@ def test_refuses_what_it_cannot_store(rtf_data, tmp_path):
         save_weights(tiny_pretrainer(), tmp_path / "x.safetensors")
     with pytest.raises(ValueError, match="AgeBaseline has none"):
         save_weights(AgeBaseline(horizons=8).fit(X, y), tmp_path / "x.safetensors")
+    with pytest.raises(ValueError, match="not a Pipeline: save each torch step"):
+        save_weights(make_pipeline(tiny_pretrainer(), AgeBaseline()), tmp_path / "x.safetensors")
 
 
 def test_version_checks(fitted_pretrainer, tmp_path):
