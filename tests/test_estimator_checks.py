@@ -22,6 +22,7 @@ from sktime_hepa import (
     LSTMVAEDetector,
     MAEPretrainer,
     PatchTSTEncoder,
+    TRepEncoder,
 )
 from sktime_hepa.baselines import SurvivalForestBaseline
 
@@ -35,6 +36,18 @@ ESTIMATORS = [
     ITransformerEncoder(**_TINY, d_out=8, context_length=32, horizons=8, random_state=0),
     LSTMVAEDetector(hidden_size=8, latent_size=4, **_TINY_LSTM),
     LSTMAttentionAutoencoder(hidden_size=8, bottleneck_size=4, attention_size=4, **_TINY_LSTM),
+    TRepEncoder(
+        output_dims=8,
+        hidden_dims=8,
+        depth=2,
+        time_embedding_dims=4,
+        context_length=16,
+        score_window=3,
+        max_epochs=2,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
 ]
 if importlib.util.find_spec("sksurv") is not None:  # optional dependency
     ESTIMATORS.append(
@@ -70,6 +83,7 @@ EXPECTED_FAILED_CHECKS = {
     "ITransformerEncoder": dict(_TIME_SERIES_REASONS),
     "LSTMVAEDetector": dict(_TIME_SERIES_REASONS),
     "LSTMAttentionAutoencoder": dict(_TIME_SERIES_REASONS),
+    "TRepEncoder": dict(_TIME_SERIES_REASONS),
     "SurvivalForestBaseline": dict(_FOREST_REASONS),
 }
 

@@ -3,13 +3,16 @@
 * :class:`HEPAPretrainer`: HEPA's causal Transformer, JEPA-pretrained;
 * :class:`MAEPretrainer`: the same encoder, masked-reconstruction pretrained;
 * :class:`PatchTSTEncoder`, :class:`ITransformerEncoder`: trained end to end
-  on the event task, then frozen.
+  on the event task, then frozen;
+* :class:`TRepEncoder`: T-Rep's causal dilated convolutions with time-embeddings,
+  self-supervised, also an anomaly detector.
 """
 
 from ._base import EncoderTransformer, HEPAEmbeddings, SelfSupervisedEncoder, SupervisedEncoder
 from .hepa import HEPAPretrainer
 from .mae import MAEPretrainer
 from .supervised import ITransformerEncoder, PatchTSTEncoder
+from .trep import TRepEncoder
 
 __all__ = [
     "EncoderTransformer",
@@ -20,4 +23,5 @@ __all__ = [
     "PatchTSTEncoder",
     "SelfSupervisedEncoder",
     "SupervisedEncoder",
+    "TRepEncoder",
 ]
