@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import TINY_EVENTS
@@ -247,6 +248,22 @@ def test_flags_spikes_and_level_shifts(cls, params):
     # the threshold is a quantile of held-out *training* rows, not of X_test
     assert len(det.threshold_scores_) < len(X_train)
     assert det.threshold_ == pytest.approx(np.quantile(det.threshold_scores_, 0.98))
+
+
+@pytest.mark.parametrize(("cls", "params"), DETECTORS)
+def test_series_order_and_subset_invariance(cls, params, rtf_data):
+    """Whole series permuted or subset give their rows' scores (sklearn's checks' analogue)."""
+    X, _ = rtf_data
+    det = cls(**params).fit(X)
+    full = det.score_samples(X)
+    units = X.index.get_level_values(0)
+    ids = units.unique()[::-1]  # the series in reverse order
+    shuffled = pd.concat([X.loc[[u]] for u in ids])
+    order = np.concatenate([np.flatnonzero(units == u) for u in ids])
+    np.testing.assert_allclose(det.score_samples(shuffled), full[order], rtol=1e-5, atol=1e-7)
+    subset = X.loc[list(ids[:2])]
+    rows = np.concatenate([np.flatnonzero(units == u) for u in ids[:2]])
+    np.testing.assert_allclose(det.score_samples(subset), full[rows], rtol=1e-5, atol=1e-7)
 
 
 def test_clone_and_pickle(fitted, X):
