@@ -609,6 +609,56 @@ def calibration_section(path: Path = CALIBRATION) -> list[str]:
     return out + [""]
 
 
+MISSING_DATA = RESULTS.with_name("missing.jsonl")
+
+
+def missing_data_section(path: Path = MISSING_DATA) -> list[str]:
+    """h-AUROC of HEPA and RSF with 0-50 % of the steps missing (``missing="mask"``).
+
+    Reads the ``default``-budget records of ``python -m benchmarks.missing``
+    (quick runs are never reported); empty without any.
+    """
+    latest = {}
+    for r in load(path):
+        if r.get("budget", "default") == "default":
+            latest[(r["dataset"], r["method"], r["missing_rate"], r["seed"])] = r  # later win
+    if not latest:
+        return []
+    cells = defaultdict(list)
+    for (dataset, method, rate, _), r in sorted(latest.items(), key=lambda kv: kv[0][3]):
+        cells[(dataset, method, rate)].append(r["h_auroc"])
+    rates = sorted({rate for _, _, rate, _ in latest})
+    drop = len(rates) > 1 and rates[0] == 0.0
+    out = [
+        '## Missing steps (`missing="mask"`)',
+        "",
+        "`python -m benchmarks.missing` (records: `benchmarks/results/missing.jsonl`): "
+        "h-AUROC at 100 % labels with a share of the steps of the training and test splits "
+        "missing completely at random, per step (every sensor of a chosen step NaN at once). "
+        'HEPA: `HEPAPretrainer` and `HEPAEventPredictor` with `missing="mask"` (a missing '
+        "step is masked out of the scaling and of every context); RSF: "
+        '`SurvivalForestBaseline(missing="mask")` (features carry the last observed value '
+        "forward, the EMA runs over observed values). Budget, thinning and metrics as in the "
+        "main table; at 0 % no value is missing, so that column is the protocol's own run.",
+        "",
+        "| dataset | method | "
+        + " | ".join(f"{rate:.0%} missing" for rate in rates)
+        + (f" | {rates[-1]:.0%} − 0% |" if drop else " |"),
+        "|---|---|" + "---|" * (len(rates) + drop),
+    ]
+    names = dataset_rows([{"dataset": d} for d, *_ in latest])
+    for dataset, name in names.items():
+        for method in ("hepa", "rsf"):
+            row_cells = [cells.get((dataset, method, rate), []) for rate in rates]
+            if not any(row_cells):
+                continue
+            row = [name, METHODS.get(method, method), *(fmt(c) for c in row_cells)]
+            if drop:
+                row.append(diff(row_cells[-1], row_cells[0]))
+            out.append("| " + " | ".join(row) + " |")
+    return out + [""]
+
+
 def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
     records = [r for r in all_records if r.get("budget", "default") == "default"]
     commits = sorted({r["commit"] for r in records})
@@ -708,6 +758,7 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         *objective_section(list(objective)),
         *snapshot_section(list(snapshots), figure_link),
         *calibration_section(),
+        *missing_data_section(),
         "## Missing cells",
         "",
     ]

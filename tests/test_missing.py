@@ -340,3 +340,38 @@ def test_loader_fill_none_keeps_the_gaps():
     np.testing.assert_allclose(
         raw_gap.to_numpy()[~nan], raw_fill.to_numpy()[~nan], rtol=1e-9, atol=1e-9
     )
+
+
+# -- the benchmark script ----------------------------------------------------------------
+
+
+def test_missing_benchmark_runs_resumes_and_reports(tmp_path):
+    import json
+
+    from benchmarks import missing, report
+
+    out = tmp_path / "missing.jsonl"
+    argv = ["--dataset", "synthetic", "--quick", "--rates", "0", "0.5", "--out", str(out)]
+    missing.main([*argv, "--method", "hepa"])
+    missing.main([*argv, "--skip-existing"])  # hepa is done: only rsf runs
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted((r["method"], r["missing_rate"]) for r in records) == [
+        ("hepa", 0.0),
+        ("hepa", 0.5),
+        ("rsf", 0.0),
+        ("rsf", 0.5),
+    ]
+    for r in records:
+        assert 0.0 <= r["h_auroc"] <= 1.0 and r["budget"] == "smoke"
+        n = r["n_missing_steps"]
+        if r["missing_rate"] == 0:
+            assert n == {"train": 0, "test": 0}
+        else:  # about half of the steps of each split
+            assert 0.35 < n["train"] / r["n_steps"]["train"] < 0.65
+    assert report.missing_data_section(out) == []  # quick records are never reported
+    for r in records:
+        r["budget"] = "default"
+    out.write_text("".join(json.dumps(r) + "\n" for r in records))
+    table = report.missing_data_section(out)
+    assert any(line.startswith("| synthetic | HEPA |") for line in table)
+    assert any(line.startswith("| synthetic | RSF |") for line in table)
