@@ -17,11 +17,13 @@ from conftest import tiny_predictor, tiny_pretrainer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sktime_hepa import (
+    AnomalyTransformerDetector,
     ITransformerEncoder,
     LSTMAttentionAutoencoder,
     LSTMVAEDetector,
     MAEPretrainer,
     PatchTSTEncoder,
+    SensitiveMambaDetector,
     TRepEncoder,
 )
 from sktime_hepa.baselines import SurvivalForestBaseline
@@ -36,6 +38,8 @@ ESTIMATORS = [
     ITransformerEncoder(**_TINY, d_out=8, context_length=32, horizons=8, random_state=0),
     LSTMVAEDetector(hidden_size=8, latent_size=4, **_TINY_LSTM),
     LSTMAttentionAutoencoder(hidden_size=8, bottleneck_size=4, attention_size=4, **_TINY_LSTM),
+    AnomalyTransformerDetector(**_TINY, d_ff=16, context_length=16, random_state=0),
+    SensitiveMambaDetector(d_model=8, d_hidden=16, n_layers=1, context_length=16, **_TINY_LSTM),
     TRepEncoder(
         output_dims=8,
         hidden_dims=8,
@@ -81,6 +85,8 @@ EXPECTED_FAILED_CHECKS = {
     "MAEPretrainer": dict(_TIME_SERIES_REASONS),
     "PatchTSTEncoder": dict(_TIME_SERIES_REASONS),
     "ITransformerEncoder": dict(_TIME_SERIES_REASONS),
+    "AnomalyTransformerDetector": dict(_TIME_SERIES_REASONS),
+    "SensitiveMambaDetector": dict(_TIME_SERIES_REASONS),
     "LSTMVAEDetector": dict(_TIME_SERIES_REASONS),
     "LSTMAttentionAutoencoder": dict(_TIME_SERIES_REASONS),
     "TRepEncoder": dict(_TIME_SERIES_REASONS),

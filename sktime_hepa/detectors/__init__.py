@@ -7,11 +7,15 @@ and a detector (``score_samples`` gives one anomaly score per row,
 """
 
 from ._base import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
+from .anomaly_transformer import AnomalyTransformerDetector
 from .lstm import LSTMAttentionAutoencoder, LSTMVAEDetector
+from .sensitive_mamba import SensitiveMambaDetector
 
 __all__ = [
+    "AnomalyTransformerDetector",
     "DETECTOR_CONSTRAINTS",
     "LSTMAttentionAutoencoder",
     "LSTMVAEDetector",
     "SelfSupervisedDetector",
+    "SensitiveMambaDetector",
 ]
