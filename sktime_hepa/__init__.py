@@ -15,6 +15,7 @@ from .encoders import (
     HEPAPretrainer,
     ITransformerEncoder,
     MAEPretrainer,
+    MTSJEPAPretrainer,
     PatchTSTEncoder,
     TRepEncoder,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "LSTMAttentionAutoencoder",
     "LSTMVAEDetector",
     "MAEPretrainer",
+    "MTSJEPAPretrainer",
     "PatchTSTEncoder",
     "RidgeBaseline",
     "SensitiveMambaDetector",

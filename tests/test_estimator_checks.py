@@ -22,6 +22,7 @@ from sktime_hepa import (
     LSTMAttentionAutoencoder,
     LSTMVAEDetector,
     MAEPretrainer,
+    MTSJEPAPretrainer,
     PatchTSTEncoder,
     SensitiveMambaDetector,
     TRepEncoder,
@@ -51,6 +52,9 @@ ESTIMATORS = [
         batch_size=32,
         device="cpu",
         random_state=0,
+    ),
+    MTSJEPAPretrainer(
+        **_TINY, window=8, patch_size=4, n_codes=8, predictor_hidden=8, random_state=0
     ),
 ]
 if importlib.util.find_spec("sksurv") is not None:  # optional dependency
@@ -90,6 +94,7 @@ EXPECTED_FAILED_CHECKS = {
     "LSTMVAEDetector": dict(_TIME_SERIES_REASONS),
     "LSTMAttentionAutoencoder": dict(_TIME_SERIES_REASONS),
     "TRepEncoder": dict(_TIME_SERIES_REASONS),
+    "MTSJEPAPretrainer": dict(_TIME_SERIES_REASONS),
     "SurvivalForestBaseline": dict(_FOREST_REASONS),
 }
 

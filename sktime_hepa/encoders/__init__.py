@@ -5,12 +5,15 @@
 * :class:`PatchTSTEncoder`, :class:`ITransformerEncoder`: trained end to end
   on the event task, then frozen;
 * :class:`TRepEncoder`: T-Rep's causal dilated convolutions with time-embeddings,
-  self-supervised, also an anomaly detector.
+  self-supervised, also an anomaly detector;
+* :class:`MTSJEPAPretrainer`: MTS-JEPA's codebook JEPA on windows ending at t,
+  also an anomaly detector.
 """
 
 from ._base import EncoderTransformer, HEPAEmbeddings, SelfSupervisedEncoder, SupervisedEncoder
 from .hepa import HEPAPretrainer
 from .mae import MAEPretrainer
+from .mts_jepa import MTSJEPAPretrainer
 from .supervised import ITransformerEncoder, PatchTSTEncoder
 from .trep import TRepEncoder
 
@@ -20,6 +23,7 @@ __all__ = [
     "HEPAPretrainer",
     "ITransformerEncoder",
     "MAEPretrainer",
+    "MTSJEPAPretrainer",
     "PatchTSTEncoder",
     "SelfSupervisedEncoder",
     "SupervisedEncoder",
