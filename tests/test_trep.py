@@ -146,6 +146,7 @@ def test_validation_losses_are_deterministic():
         assert float(p) == float(q)
 
 
+@torch.no_grad()
 def test_anomaly_score_is_the_papers_adjusted_distance():
     """a_p = |z_p - z_p(p masked)|_1; the score is (a_t - mean a) / mean a over Z earlier steps."""
     module = tiny_module(score_window=0)
@@ -290,7 +291,7 @@ def test_clear_errors(rtf_data, fitted):
 
 def test_hidden_dims_per_block(rtf_data):
     X, _ = rtf_data
-    est = tiny_trep(hidden_dims=(4, 12)).fit(X)
+    est = tiny_trep(hidden_dims=np.array([4, 12])).fit(X)  # the public code passes an array
     blocks = est.encoder_module_.feature_extractor.blocks
     assert [b.conv1.conv.out_channels for b in blocks] == [4 + 4, 12 + 4, 8]
     assert est.transform(X).shape == (len(X), 8)

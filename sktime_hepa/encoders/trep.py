@@ -38,7 +38,7 @@ class TRepEncoder(SelfSupervisedDetector):
     ----------
     output_dims : int, default=128
         Width of the representation (``d_model`` of the encoder slot).
-    hidden_dims : int or tuple of int, default=64
+    hidden_dims : int or sequence of int, default=64
         Width of the input projection; the convolutions are
         ``hidden_dims + time_embedding_dims`` wide (128 by default, the
         paper's "hidden channel widths"). A tuple of ``depth`` ints sets each
@@ -102,7 +102,7 @@ class TRepEncoder(SelfSupervisedDetector):
 
     _parameter_constraints: dict = {
         "output_dims": [Interval(Integral, 1, None, closed="left")],
-        "hidden_dims": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "hidden_dims": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "depth": [Interval(Integral, 1, None, closed="left")],
         "time_embedding_dims": [Interval(Integral, 2, None, closed="left")],
         "mask_prob": [Interval(Real, 0, 1, closed="left")],
