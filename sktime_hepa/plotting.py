@@ -106,10 +106,12 @@ def _n_rows(X) -> int:
 
 
 def _select_series(X, series: list, what: str):
-    """X restricted to ``series`` (in that order for a 3-D array) and the series id of each row.
+    """``(X_sub, ids_sub, mask)``: X restricted to ``series``, the series id of each
+    of its rows, and the mask of those rows among the rows of X.
 
     Series ids are the first index level of a MultiIndex frame, the position
-    of a series in a 3-D array, and 0 for a single 2-D series.
+    of a series in a 3-D array (kept in the order of ``series``), and 0 for a
+    single 2-D series. An unknown or repeated id is a ValueError.
     """
     ids = series_ids(X)
     available = pd.unique(ids)
