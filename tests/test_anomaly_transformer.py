@@ -157,6 +157,9 @@ def test_padding_does_not_change_real_steps():
         h_long, _, _ = m.encoder.forward_tokens(*long)
         h_short, _, _ = m.encoder.forward_tokens(*short)
         torch.testing.assert_close(h_long[:, 7:], h_short, atol=1e-5, rtol=1e-5)
+        # a context with no observed step (all missing) scores 0, not NaN
+        none = torch.zeros(2, 9, dtype=torch.bool)
+        assert (m.anomaly_score(real, none) == 0).all() and m.encoder(real, none).isfinite().all()
 
 
 def test_token_embedding_is_causal():

@@ -118,6 +118,8 @@ def test_module_shapes_and_padding_invariance():
         torch.testing.assert_close(m.encoder(*long), m.encoder(*short), atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(m.reconstruct(*long)[0][:, 6:], recon, atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(m.anomaly_score(*long), m.anomaly_score(*short))
+        none = torch.zeros(2, 9, dtype=torch.bool)  # no observed step: finite, not NaN
+        assert m.anomaly_score(real, none).isfinite().all()
 
 
 def test_training_forward_makes_two_views_and_validation_none():

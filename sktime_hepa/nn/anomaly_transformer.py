@@ -198,6 +198,8 @@ class AnomalyTransformerEncoder(nn.Module):
     def forward_tokens(self, context, context_mask):
         """(B, W, C), (B, W) -> h (B, W, D), per-layer series and prior lists of (B, H, W, W)."""
         B, W, _ = context.shape
+        # a context without one observed step (all missing) attends to every step
+        context_mask = context_mask | ~context_mask.any(dim=1, keepdim=True)  # (B, W)
         # positions count from the oldest real step, so padding does not shift them
         first = context_mask.to(torch.int64).argmax(dim=1, keepdim=True)  # (B, 1)
         pos = (torch.arange(W, device=context.device) - first).clamp_min(0)  # (B, W)
@@ -250,11 +252,12 @@ class AnomalyTransformerModule(nn.Module):
         length.
         """
         recon, x, mask, series, prior = self(context, context_mask)
+        keys = mask | ~mask.any(dim=1, keepdim=True)  # (B, W); all-missing: scores 0
         mse = ((recon - x) ** 2).mean(dim=-1)  # (B, W)
         disc = sum(
             association_kl(s, p) + association_kl(p, s) for s, p in zip(series, prior, strict=True)
         )
-        logits = (-self.temperature * disc).masked_fill(~mask, float("-inf"))  # (B, W)
+        logits = (-self.temperature * disc).masked_fill(~keys, float("-inf"))  # (B, W)
         weight = logits.softmax(dim=-1) * mask.sum(dim=1, keepdim=True)  # (B, W)
         return (weight * mse)[:, -1]  # (B,)
 
