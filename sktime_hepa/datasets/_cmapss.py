@@ -197,8 +197,8 @@ def load_cmapss(
             The paper feeds C-MAPSS models the full engine history.
         horizons : int
             The paper's horizon count for C-MAPSS, 150.
-        subset : str
-        description : str
+        subset, description : str
+            The subset's name (``"FD001"`` ...) and a summary of the data and its source.
 
     Raises
     ------

@@ -57,7 +57,9 @@ def load_gecco(*, data_home=None, event="active", fill="ffill"):
         X_train, X_val, X_test, y_train, y_val, y_test, labels_train, labels_val,
         labels_test, feature_names, context_length, horizons, event,
         event_definition, prevalence, name, description, zscore_mean, zscore_std
+
             As documented for :func:`load_smap_msl`.
+
         time : pandas.Series
             The file's ``Time`` strings, one per step (all splits, in order).
 

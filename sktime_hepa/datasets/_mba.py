@@ -64,7 +64,9 @@ def load_mba(*, data_home=None, event="active", annotations="all", fill="ffill")
         X_train, X_val, X_test, y_train, y_val, y_test, labels_train, labels_val,
         labels_test, feature_names, context_length, horizons, event,
         event_definition, prevalence, name, description, zscore_mean, zscore_std
+
             As documented for :func:`load_smap_msl`.
+
         annotation_samples : ndarray of int64
             Sample index of each annotation used for the labels.
 

@@ -74,7 +74,9 @@ def load_psm(*, data_home=None, event="active", fill="ffill"):
         X_train, X_val, X_test, y_train, y_val, y_test, labels_train, labels_val,
         labels_test, feature_names, context_length, horizons, event,
         event_definition, prevalence, name, description, zscore_mean, zscore_std
+
             As documented for :func:`load_smap_msl`.
+
         dropped_columns : list of str
             Feature columns dropped as constant over ``X_train``.
 

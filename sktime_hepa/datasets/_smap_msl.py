@@ -98,10 +98,13 @@ def load_smap_msl(
             Survival targets built per split and series (censored at the split end).
         labels_train, labels_val, labels_test : ndarray of int8
             Per-row 0/1 "anomaly active" labels.
+
         feature_names, context_length, horizons, event, event_definition,
         prevalence, name, description
+
             As for every event-stream loader; ``prevalence`` holds per-split rows,
             series, active rate, events and the positive share at dt = 1, K/2, K.
+
         channels : list of str
             The channels loaded.
         zscore_mean, zscore_std : pandas.Series

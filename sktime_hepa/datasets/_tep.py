@@ -92,7 +92,9 @@ def load_tep(*, data_home=None, event="onset", faults=None, fill="ffill"):
         X_train, X_val, X_test, y_train, y_val, y_test, labels_train, labels_val,
         labels_test, feature_names, context_length, horizons, event,
         event_definition, prevalence, name, description, zscore_mean, zscore_std
+
             As documented for :func:`load_smap_msl`.
+
         faults : dict
             Fault ids per split, e.g. ``{"train": [1, 2, ...], "val": [4, 9], ...}``.
 

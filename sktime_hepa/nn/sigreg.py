@@ -2,7 +2,7 @@
 
 The embeddings are projected on random unit directions; each 1-D projection is
 compared with N(0, 1) by the Epps-Pulley statistic, the weighted squared
-distance between its empirical characteristic function and exp(-s^2 / 2):
+distance between its empirical characteristic function and exp(-s^2 / 2)::
 
     EP = n * integral |phi_n(s) - exp(-s^2/2)|^2 w(s) ds,  w(s) = exp(-s^2/2),
 
