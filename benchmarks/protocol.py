@@ -15,11 +15,17 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 
 from sktime_hepa import (
+    AnomalyTransformerDetector,
     HEPAEventPredictor,
     HEPAPretrainer,
     ITransformerEncoder,
+    LSTMAttentionAutoencoder,
+    LSTMVAEDetector,
     MAEPretrainer,
+    MTSJEPAPretrainer,
     PatchTSTEncoder,
+    SensitiveMambaDetector,
+    TRepEncoder,
 )
 from sktime_hepa import datasets as ds
 from sktime_hepa.baselines import AgeBaseline, RidgeBaseline, SurvivalForestBaseline
@@ -226,6 +232,24 @@ def subsample_labels(y, groups, fraction: float, seed: int, *, horizons: int, n_
 #: without labels, and shared by every label fraction. hepa_random's "fit" runs no
 #: epoch: it only initialises the weights and fits the input scaling.
 SELF_SUPERVISED = {"hepa", "hepa_paper", "hepa_dtmlp", "hepa_random", "mae"}
+#: The related systems (issue 9): class and the CPU-sized settings the benchmark
+#: runs them at (each system's own context window; epochs and samples per
+#: epoch come from the budget like every pretrainer's). Sizes beyond the
+#: defaults are cut where a default-size model would not fit the sweep on 2
+#: CPU cores; the report states them.
+RELATED = {
+    "trep": (TRepEncoder, dict(hidden_dims=32, output_dims=64, context_length=100)),
+    "mts_jepa": (MTSJEPAPretrainer, dict(d_model=64, predictor_hidden=64)),
+    "lstm_vae": (LSTMVAEDetector, dict(kl_reduction="mean")),
+    "lstm_attention": (LSTMAttentionAutoencoder, {}),
+    "anomaly_transformer": (
+        AnomalyTransformerDetector,
+        dict(d_model=128, d_ff=128, n_heads=4, batch_size=64),
+    ),
+    "sensitive_mamba": (SensitiveMambaDetector, {}),
+}
+RELATED_METHODS = list(RELATED)
+SELF_SUPERVISED |= set(RELATED)
 #: Controls of HEPA's pretraining: hepa_random is the same frozen encoder and
 #: pred-FT head with zero pretraining epochs (random weights); hepa_scratch
 #: trains encoder, predictor and head from random weights on the labels alone.
@@ -240,6 +264,7 @@ METHODS = [
     "rsf",
     "ridge",
     "age",
+    *RELATED_METHODS,
 ]
 #: Methods whose model is one HEPAEventPredictor on the raw series.
 HEPA_PREDICTORS = {"hepa", "hepa_paper", "hepa_random", "hepa_scratch"}
@@ -266,6 +291,8 @@ def pretrainer(method, data, budget: Budget, seed: int, n_rows: int, **params):
     )
     if method == "hepa_random":
         common["max_epochs"] = 0
+    if method in RELATED:
+        return related_model(method, data, budget, seed, n_rows, **params)
     common.update(params)
     if method == "mae":
         return MAEPretrainer(normalization="instance_stats", **common)
@@ -273,6 +300,20 @@ def pretrainer(method, data, budget: Budget, seed: int, n_rows: int, **params):
     return HEPAPretrainer(
         **{"normalization": normalization, "max_horizon": data.horizons, **common}
     )
+
+
+def related_model(method, data, budget: Budget, seed: int, n_rows: int, **params):
+    """A related system (``RELATED``) at the benchmark's CPU-sized settings, unfitted."""
+    cls, size = RELATED[method]
+    settings = dict(
+        max_epochs=budget.pretrain_epochs,
+        patience=budget.pretrain_patience,
+        stride=stride_for(n_rows, budget.pretrain_samples),
+        random_state=seed,
+        **size,
+    )
+    settings.update(params)
+    return cls(**settings)
 
 
 def estimator(
@@ -309,7 +350,7 @@ def estimator(
             finetune="scratch",
             **head,
         )
-    if method in ("mae", "hepa_dtmlp"):
+    if method in ("mae", "hepa_dtmlp", *RELATED):
         return Pipeline(
             [
                 ("encode", FrozenEstimator(fitted_pretrainer)),
@@ -449,6 +490,9 @@ __all__ = [
     "METHODS",
     "EXTRA_METHODS",
     "SELF_SUPERVISED",
+    "RELATED",
+    "RELATED_METHODS",
+    "related_model",
     "Budget",
     "best_epoch",
     "budget_dict",

@@ -50,6 +50,7 @@ from .protocol import (
     HEPA_PREDICTORS,
     HIDDEN_DATASETS,
     METHODS,
+    RELATED_METHODS,
     SELF_SUPERVISED,
     budget_dict,
     collapse_stats,
@@ -62,7 +63,7 @@ from .protocol import (
 )
 
 RESULTS = Path(__file__).parent / "results" / "benchmark.jsonl"
-PIPELINES = ("mae", "hepa_dtmlp", "patchtst", "itransformer")
+PIPELINES = ("mae", "hepa_dtmlp", "patchtst", "itransformer", *RELATED_METHODS)
 
 
 def git_commit() -> str:
@@ -217,6 +218,8 @@ def run_one(
         # hepa_scratch's own encoder (model.pretrainer_) ran no epoch: None
         encoder = fitted_pre if fitted_pre is not None else getattr(model, "pretrainer_", None)
         record["collapse"] = collapse_stats(encoder)
+    elif fitted_pre is not None:  # the other self-supervised encoders' spread
+        record["collapse"] = collapse_stats(fitted_pre)
     if head_params:
         record["head_params"] = head_params
     return record
