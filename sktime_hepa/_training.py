@@ -15,7 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.dataset import unpack_data
@@ -27,6 +27,8 @@ from ._split import labelled_segments, split_segments  # noqa: F401  (split_segm
 from .callbacks import MinStepsEarlyStopping, ValidRankScore
 from .nn.losses import SurvivalBCELoss
 from .targets import count_known_cells, horizon_labels
+
+PRECISIONS_NAMES = ("float32", "bfloat16", "float16")  # keys of PRECISIONS (below)
 
 # Parameter constraints of the training settings both estimators share.
 TRAINING_CONSTRAINTS: dict = {
@@ -41,12 +43,22 @@ TRAINING_CONSTRAINTS: dict = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "callbacks": [list, tuple, None],
+    "precision": [StrOptions(set(PRECISIONS_NAMES))],
 }
 
 
 def optimisation_settings(estimator) -> dict:
     """The ``fit_net`` settings an estimator's parameters hold (``TRAINING_CONSTRAINTS``)."""
-    names = ("lr", "weight_decay", "batch_size", "max_epochs", "patience", "verbose", "callbacks")
+    names = (
+        "lr",
+        "weight_decay",
+        "batch_size",
+        "max_epochs",
+        "patience",
+        "verbose",
+        "callbacks",
+        "precision",
+    )
     return {name: getattr(estimator, name) for name in names}
 
 
@@ -114,7 +126,7 @@ def make_optimizer(params, *, lr: float, weight_decay: float, device: str = "cpu
 
 #: Training precisions: None trains in float32; the others run the forward
 #: pass and the loss under ``torch.autocast`` (float16 with gradient scaling).
-PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+PRECISIONS = dict(zip(PRECISIONS_NAMES, (None, torch.bfloat16, torch.float16), strict=True))
 
 
 class HEPANet(NeuralNet):

@@ -319,3 +319,26 @@ def test_valid_auroc_is_recorded_and_can_be_monitored(rtf_data, fitted_pretraine
     ).fit(X, y)
     scores = est.history_[:, "valid_auroc"]
     assert len(scores) == 3 and all(0.0 <= s <= 1.0 for s in scores)
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_mixed_precision_trains_in_float32_weights(rtf_data, precision):
+    X, y = rtf_data
+    base = tiny_predictor(max_epochs=3).fit(X, y)
+    mixed = tiny_predictor(max_epochs=3, precision=precision).fit(X, y)
+    assert next(mixed.net_.module_.parameters()).dtype == torch.float32
+    assert mixed.net_.grad_scaler_ is None  # training state is not kept
+    S0, S1 = base.predict_surface(X), mixed.predict_surface(X)
+    assert S1.dtype == np.float32 and np.isfinite(S1).all()
+    assert np.all(np.diff(S1, axis=1) >= 0)
+    # autocast changes the arithmetic, not the model: surfaces stay close (float16's
+    # loss scaler skips the first steps whose scaled gradients overflow)
+    assert np.abs(S1 - S0).max() < 0.25
+    assert not np.array_equal(S1, S0)
+    assert np.isfinite([row["train_loss"] for row in mixed.history_]).all()
+
+
+def test_unknown_precision_is_refused(rtf_data):
+    X, y = rtf_data
+    with pytest.raises(ValueError, match="precision"):
+        tiny_predictor(precision="float8").fit(X, y)

@@ -51,6 +51,11 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         Share of held-out training rows above ``threshold_`` (the original's
         ``anormly_ratio`` of 1 %).
     missing : {"error", "mask"}, default="error"
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
     lr : float, default=1e-4
         Halved after every epoch, as the original.
     weight_decay : float, default=0.0
@@ -106,6 +111,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         temperature=50.0,
         contamination=0.01,
         missing="error",
+        precision="float32",
         lr=1e-4,
         weight_decay=0.0,
         batch_size=256,
@@ -128,6 +134,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         self.temperature = temperature
         self.contamination = contamination
         self.missing = missing
+        self.precision = precision
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size

@@ -102,6 +102,11 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
     missing : {"error", "mask"}, default="error"
         "error" refuses X with NaN; "mask" masks NaN steps out of scaling and
         contexts (the LSTMs then skip them).
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
     lr, weight_decay, batch_size : float, float, int
         1e-3, 0, 32: the notebook's Adam (AdamW without weight decay is Adam).
     max_epochs, patience : int
@@ -164,6 +169,7 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
         score_reduction="mean",
         contamination=0.01,
         missing="error",
+        precision="float32",
         lr=1e-3,
         weight_decay=0.0,
         batch_size=32,
@@ -184,6 +190,7 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
         self.score_reduction = score_reduction
         self.contamination = contamination
         self.missing = missing
+        self.precision = precision
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -251,6 +258,11 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
     missing : {"error", "mask"}, default="error"
         "error" refuses X with NaN; "mask" masks NaN steps out of scaling and
         contexts (the LSTMs then skip them).
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
     lr, weight_decay, batch_size : float, float, int
         1e-3, 0, 32: the notebook's Adam (AdamW without weight decay is Adam).
     max_epochs, patience : int
@@ -310,6 +322,7 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
         score_reduction="mean",
         contamination=0.01,
         missing="error",
+        precision="float32",
         lr=1e-3,
         weight_decay=0.0,
         batch_size=32,
@@ -329,6 +342,7 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
         self.score_reduction = score_reduction
         self.contamination = contamination
         self.missing = missing
+        self.precision = precision
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size

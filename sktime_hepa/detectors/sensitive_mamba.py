@@ -72,6 +72,11 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
         The contrastive views: crop length and zeroed segment, as shares.
     contamination : float in (0, 0.5], default=0.01
     missing : {"error", "mask"}, default="error"
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
     lr : float, default=1e-3
         Halved every 5 epochs (the original's StepLR).
     weight_decay : float, default=1e-2
@@ -142,6 +147,7 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
         mask_ratio=0.3,
         contamination=0.01,
         missing="error",
+        precision="float32",
         lr=1e-3,
         weight_decay=1e-2,
         batch_size=64,
@@ -170,6 +176,7 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
         self.mask_ratio = mask_ratio
         self.contamination = contamination
         self.missing = missing
+        self.precision = precision
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size

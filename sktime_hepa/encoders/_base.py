@@ -246,6 +246,11 @@ class SelfSupervisedEncoder(EncoderTransformer):
     """
 
     _part_names: tuple = ()
+    #: What the collapse warning suggests (HEPA names its own objective's levers).
+    _collapse_advice = (
+        "Try a lower lr, a larger model or more epochs, and read history_ for the "
+        "epoch where the training loss stopped moving."
+    )
 
     @fit_atomically
     def fit(self, X, y=None):
@@ -334,9 +339,7 @@ class SelfSupervisedEncoder(EncoderTransformer):
                 f"row's h_t and the mean h_t is {stats['cos']:.4f} (collapse above "
                 f"{COLLAPSE_COSINE}) and their effective rank is {stats['rank']:.2f} of "
                 f"{H.shape[1]}. Every row maps to nearly the same vector, so a head on them "
-                "learns little more than the base rate. Try l1_reduction='mean', "
-                "sigreg_on='all', a larger alpha, or a lower lr; history_ shows per epoch "
-                "where the spread was lost (h_cos, h_rank).",
+                f"learns little more than the base rate. {self._collapse_advice}",
                 CollapseWarning,
                 stacklevel=4,  # _check_collapse <- fit <- fit_atomically <- the caller
             )

@@ -94,6 +94,11 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         partly observed step reads as its training mean). A series, or in
         ``fit`` a sensor, with no observed value is refused; inf always is.
         Without NaN both give the same numbers.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
 
     Attributes
     ----------
@@ -117,6 +122,10 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         Only when X has string column names.
     """
 
+    _collapse_advice = (
+        "Try l1_reduction='mean', sigreg_on='all', a larger alpha, or a lower lr; "
+        "history_ shows per epoch where the spread was lost (h_cos, h_rank)."
+    )
     _parameter_constraints: dict = {
         **SIZE_CONSTRAINTS,
         "patch_size": [Interval(Integral, 1, None, closed="left")],
@@ -162,6 +171,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         verbose=0,
         callbacks=None,
         missing="error",
+        precision="float32",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -189,6 +199,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         self.verbose = verbose
         self.callbacks = callbacks
         self.missing = missing
+        self.precision = precision
 
     _part_names = ("l1", "sigreg")
 

@@ -54,6 +54,11 @@ class MAEPretrainer(SelfSupervisedEncoder):
         Without NaN both give the same numbers. A missing step inside a masked
         patch is reconstructed as 0 (the context's mean), as the left padding
         of a context's oldest patch already is.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
 
     Attributes
     ----------
@@ -99,6 +104,7 @@ class MAEPretrainer(SelfSupervisedEncoder):
         verbose=0,
         callbacks=None,
         missing="error",
+        precision="float32",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -120,6 +126,7 @@ class MAEPretrainer(SelfSupervisedEncoder):
         self.verbose = verbose
         self.callbacks = callbacks
         self.missing = missing
+        self.precision = precision
 
     def _criterion(self):
         return MaskedReconstructionLoss()

@@ -117,6 +117,11 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         Share of held-out rows above ``threshold_``.
     missing : {"error", "mask"}, default="error"
         NaN in X: refused, or masked out of scaling and contexts.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
     lr, weight_decay, batch_size : float, float, int, default=5e-4, 0.0, 128
         The original's Adam settings. The package trains with AdamW, which
         with ``weight_decay=0`` is Adam.
@@ -196,6 +201,7 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         ema_momentum=0.996,
         contamination=0.01,
         missing="error",
+        precision="float32",
         lr=5e-4,
         weight_decay=0.0,
         batch_size=128,
@@ -227,6 +233,7 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         self.ema_momentum = ema_momentum
         self.contamination = contamination
         self.missing = missing
+        self.precision = precision
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size

@@ -58,6 +58,11 @@ class PatchTSTEncoder(SupervisedEncoder):
         partly observed step reads as its training mean). A series, or in
         ``fit`` a sensor, with no observed value is refused; inf always is.
         Without NaN both give the same numbers.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
 
     Attributes
     ----------
@@ -98,6 +103,7 @@ class PatchTSTEncoder(SupervisedEncoder):
         verbose=0,
         callbacks=None,
         missing="error",
+        precision="float32",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -119,6 +125,7 @@ class PatchTSTEncoder(SupervisedEncoder):
         self.verbose = verbose
         self.callbacks = callbacks
         self.missing = missing
+        self.precision = precision
 
     def _backbone(self, n_channels: int) -> PatchTSTBackbone:
         return PatchTSTBackbone(
@@ -154,6 +161,11 @@ class ITransformerEncoder(SupervisedEncoder):
     missing : {"error", "mask"}, default="error"
         As :class:`PatchTSTEncoder`; a missing step enters its sensor's token
         as 0 (the context's mean after instance normalisation).
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
 
     Attributes
     ----------
@@ -193,6 +205,7 @@ class ITransformerEncoder(SupervisedEncoder):
         verbose=0,
         callbacks=None,
         missing="error",
+        precision="float32",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -213,6 +226,7 @@ class ITransformerEncoder(SupervisedEncoder):
         self.verbose = verbose
         self.callbacks = callbacks
         self.missing = missing
+        self.precision = precision
 
     def _backbone(self, n_channels: int) -> ITransformerBackbone:
         return ITransformerBackbone(

@@ -64,6 +64,11 @@ class TRepEncoder(SelfSupervisedDetector):
     missing : {"error", "mask"}, default="error"
         "error" refuses X with NaN; "mask" masks NaN steps, which T-Rep
         treats as it treats its own masked steps.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
     lr, weight_decay, batch_size : float, float, int, default=1e-3, 1e-2, 16
         AdamW settings (the public code's lr, AdamW default decay and batch).
     max_epochs, patience : int, default=200, 10
@@ -133,6 +138,7 @@ class TRepEncoder(SelfSupervisedDetector):
         score_window=21,
         contamination=0.01,
         missing="error",
+        precision="float32",
         lr=1e-3,
         weight_decay=1e-2,
         batch_size=16,
@@ -155,6 +161,7 @@ class TRepEncoder(SelfSupervisedDetector):
         self.score_window = score_window
         self.contamination = contamination
         self.missing = missing
+        self.precision = precision
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size

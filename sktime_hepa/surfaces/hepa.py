@@ -132,6 +132,11 @@ class HEPAEventPredictor(SurfaceEstimator):
         setting. A series, or in ``fit`` a sensor, with no observed value is
         refused; inf always is, and so is NaN in embeddings given as X.
         Without NaN both give the same numbers.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Training precision: "bfloat16" and "float16" run the forward pass and
+        the loss under ``torch.autocast`` (mixed precision; "float16" also
+        scales the loss against underflow). Weights, optimizer state and
+        inference stay float32, so predictions do not depend on it.
 
     Attributes
     ----------
@@ -189,6 +194,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         verbose=0,
         callbacks=None,
         missing="error",
+        precision="float32",
     ):
         self.pretrainer = pretrainer
         self.finetune = finetune
@@ -210,6 +216,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
         self.missing = missing
+        self.precision = precision
 
     # -- fitting -------------------------------------------------------------------
     @fit_atomically
