@@ -45,7 +45,25 @@ METHODS = {
     "rsf": "RSF",
     "ridge": "ridge",
     "age": "age",
+    # the related systems (issue 9), frozen under the dt-MLP head like MAE
+    "trep": "T-Rep",
+    "mts_jepa": "MTS-JEPA",
+    "lstm_vae": "LSTM-VAE",
+    "lstm_attention": "LSTM-attn AE",
+    "anomaly_transformer": "Anomaly Transf.",
+    "sensitive_mamba": "SensitiveMamba",
 }
+#: Methods with a table of their own (the related systems); the others form the main table.
+RELATED_NAMES = (
+    "trep",
+    "mts_jepa",
+    "lstm_vae",
+    "lstm_attention",
+    "anomaly_transformer",
+    "sensitive_mamba",
+)
+#: Columns repeated beside the related systems, for reference.
+RELATED_REFERENCE = ("hepa", "hepa_random", "mae", "rsf")
 
 #: Row order and display names of the datasets.
 DATASETS = {
@@ -145,10 +163,19 @@ def fmt(values, digits=3, bold=False) -> str:
     return f"**{s}**" if bold else s
 
 
-def present(records) -> dict:
-    """The methods of METHODS that have at least one record, in column order."""
+def present(records, *, related=False) -> dict:
+    """The methods of METHODS that have a record, in column order.
+
+    The main tables hold the package's own methods; ``related=True`` gives the
+    related systems with ``RELATED_REFERENCE`` beside them.
+    """
     have = {r["method"] for r in records}
-    return {m: name for m, name in METHODS.items() if m in have}
+    keep = (
+        (lambda m: m in RELATED_NAMES or m in RELATED_REFERENCE)
+        if related
+        else (lambda m: m not in RELATED_NAMES)
+    )
+    return {m: name for m, name in METHODS.items() if m in have and keep(m)}
 
 
 def dataset_rows(records) -> dict:
@@ -164,12 +191,14 @@ def diff(a, b, digits=3) -> str:
     return f"{float(np.mean(a)) - float(np.mean(b)):+.{digits}f}"
 
 
-def main_table(records) -> list[str]:
+def main_table(records, *, related=False) -> list[str]:
     auroc = group(records, "h_auroc")
-    methods = present(records)
-    with_diff = "hepa" in methods and "hepa_random" in methods
+    methods = present(records, related=related)
+    if related and not any(m in RELATED_NAMES for m in methods):
+        return ["No records of the related systems yet."]
+    with_diff = "hepa" in methods and "hepa_random" in methods and not related
     head = ["dataset", "labels", *methods.values(), *([RANDOM_DIFF] if with_diff else [])]
-    head += [f"paper {c}" for c in PAPER_COLUMNS]
+    head += [] if related else [f"paper {c}" for c in PAPER_COLUMNS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for d, name in dataset_rows(records).items():
         for f in (1.0, 0.1):
@@ -182,8 +211,9 @@ def main_table(records) -> list[str]:
             row += [fmt(cells[m], bold=(m == best)) for m in methods]
             if with_diff:
                 row.append(diff(cells["hepa"], cells["hepa_random"]))
-            paper = PAPER.get((d, f), (None,) * 4)
-            row += ["–" if p is None else f"{p:.2f}" for p in paper]
+            if not related:
+                paper = PAPER.get((d, f), (None,) * 4)
+                row += ["–" if p is None else f"{p:.2f}" for p in paper]
             lines.append("| " + " | ".join(row) + " |")
     return lines
 
@@ -609,6 +639,153 @@ def calibration_section(path: Path = CALIBRATION) -> list[str]:
     return out + [""]
 
 
+DETECTORS = RESULTS.with_name("detectors.jsonl")
+HEAD_STABILITY = RESULTS.with_name("head_stability.jsonl")
+
+#: Published detection figures of the related systems (%, their own protocols:
+#: point-adjusted with a threshold chosen on test data for AT and SensitiveMamba;
+#: window-level, macro over SMAP/MSL channels, 70th-percentile test threshold for
+#: the LSTM readme). (dataset, method) -> {metric: value}.
+PUBLISHED_DETECTION = {
+    ("smap", "anomaly_transformer"): {"pa_f1": 96.69},
+    ("msl", "anomaly_transformer"): {"pa_f1": 93.59},
+    ("smap", "sensitive_mamba"): {"pa_f1": 95.60},
+    ("msl", "sensitive_mamba"): {"pa_f1": 94.96},
+    ("smap", "lstm_vae"): {"f1": 42.6, "auroc": 67.8},
+    ("msl", "lstm_vae"): {"f1": 42.6, "auroc": 67.8},
+    ("smap", "lstm_attention"): {"f1": 41.2, "auroc": 62.3},
+    ("msl", "lstm_attention"): {"f1": 41.2, "auroc": 62.3},
+}
+
+
+def _published(dataset, method) -> str:
+    pub = PUBLISHED_DETECTION.get((dataset, method))
+    if not pub:
+        return "–"
+    names = {"pa_f1": "PA-F1", "f1": "F1", "auroc": "AUROC"}
+    return ", ".join(f"{names[k]} {v:.1f}" for k, v in pub.items())
+
+
+def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
+    """The related systems as detectors: AUROC, F1, PA-F1 beside the published figures."""
+    latest = {}
+    for r in load(path):
+        if r.get("budget", "default") == "default":
+            latest[(r["dataset"], r["method"], r["control"], r["seed"])] = r
+    if not latest:
+        return []
+    cells = defaultdict(list)
+    for (d, m, c, _), r in sorted(latest.items(), key=lambda kv: kv[0][3]):
+        for key in ("auroc", "f1", "pa_f1", "f1_oracle", "pa_f1_oracle", "flagged_share"):
+            if r.get(key) is not None:
+                cells[(d, m, c, key)].append(r[key])
+    hepa = {}
+    for r in bench:  # HEPA's own p(t, 1) at 100 % labels, oracle thresholds (main protocol)
+        if r["method"] == "hepa" and r["label_fraction"] == 1.0 and r.get("budget") == "default":
+            hepa.setdefault(r["dataset"], defaultdict(list))
+            for key in ("f1", "pa_f1"):
+                if r.get(key) is not None:
+                    hepa[r["dataset"]][key].append(r[key])
+    from .protocol import RELATED  # noqa: PLC0415  (only the report's text needs it)
+
+    sizes = "; ".join(
+        f"{METHODS[m]}: {', '.join(f'{k}={v}' for k, v in size.items()) or 'defaults'}"
+        for m, (_, size) in RELATED.items()
+    )
+    out = [
+        "## The related systems as detectors",
+        "",
+        "`python -m benchmarks.related` (records: `benchmarks/results/detectors.jsonl`). Each "
+        "system is fitted once per seed without labels on the training split at the default "
+        "budget's pretraining epochs and samples per epoch, at CPU-sized settings where the "
+        f"default size would not fit 2 cores ({sizes}), and scores every test row from the "
+        "context that ends at it (test rows thinned as in the main table). Threshold: the "
+        "detector's own `threshold_`, the (1 − contamination) quantile of the scores of the "
+        "rows it held out from pretraining, contamination = the anomaly share of the training "
+        "labels (clipped to [0.001, 0.5]). `F1` / `PA-F1`: at that threshold; `oracle`: at the "
+        "best threshold on the test labels, the protocol of every published figure. "
+        "`untrained`: the same detector with zero epochs (point adjustment flatters it). "
+        "`HEPA p(t,1)`: the main table's HEPA at 100 % labels, supervised, oracle thresholds. "
+        "Published figures are the sources' own (%, their protocols, see "
+        "`../shared/papers/related_systems_notes.md`): not rerun, not comparable one to one.",
+        "",
+        "| dataset | method | AUROC | F1 | PA-F1 | F1 oracle | PA-F1 oracle "
+        "| untrained PA-F1 oracle | flagged | published |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    names = dataset_rows([{"dataset": d} for d, *_ in latest])
+    for d, name in names.items():
+        for m in RELATED_NAMES:
+            if not cells.get((d, m, None, "auroc")) and not cells.get((d, m, None, "f1")):
+                continue
+            row = [name, METHODS[m]]
+            row += [
+                fmt(cells.get((d, m, None, k), []))
+                for k in ("auroc", "f1", "pa_f1", "f1_oracle", "pa_f1_oracle")
+            ]
+            row.append(fmt(cells.get((d, m, "untrained", "pa_f1_oracle"), [])))
+            row.append(fmt(cells.get((d, m, None, "flagged_share"), [])))
+            row.append(_published(d, m))
+            out.append("| " + " | ".join(row) + " |")
+        if d in hepa:
+            h = hepa[d]
+            out.append(
+                f"| {name} | HEPA p(t,1) | – | – | – | {fmt(h['f1'])} | {fmt(h['pa_f1'])} "
+                "| – | – | – |"
+            )
+    return out + [""]
+
+
+def head_stability_section(path: Path = HEAD_STABILITY) -> list[str]:
+    """Few-label head variants: mean, seed std and the worst seed of each."""
+    latest = {}
+    for r in load(path):
+        if r.get("budget", "default") == "default":
+            latest[(r["dataset"], r["label_fraction"], r["variant"], r["seed"])] = r
+    if not latest:
+        return []
+    auroc, steps = defaultdict(list), defaultdict(list)
+    for (d, f, v, _), r in sorted(latest.items(), key=lambda kv: kv[0][3]):
+        auroc[(d, f, v)].append(r["h_auroc"])
+        head = r.get("stages", {}).get("head", {})
+        if head.get("steps") is not None:
+            steps[(d, f, v)].append(head["steps"])
+    from .head_stability import VARIANTS  # noqa: PLC0415
+
+    out = [
+        "## Few-label heads: minimum steps and a ranking monitor",
+        "",
+        "`python -m benchmarks.head_stability` (records: "
+        "`benchmarks/results/head_stability.jsonl`): one HEPA encoder per seed, the pred-FT "
+        "head fitted under each variant on the same labelled rows. `min0_loss` is the head "
+        "before issue 7 (early stopping free to act at once, on the validation loss); "
+        "`min100` holds early stopping for 100 optimiser steps (the package default, "
+        "`min_steps=100`); `auroc` stops on the validation rows' ranking "
+        "(`monitor='valid_auroc'`). Every variant has the validation split that must hold a "
+        "positive. Cells: mean ± std over seeds; worst seed; mean optimiser steps taken.",
+        "",
+        "| dataset | labels | " + " | ".join(VARIANTS) + " |",
+        "|---|---|" + "---|" * len(VARIANTS),
+    ]
+    names = dataset_rows([{"dataset": d} for d, *_ in latest])
+    for d, name in names.items():
+        for f in sorted({f for dd, f, *_ in latest if dd == d}, reverse=True):
+            row = [name, f"{f:.0%}"]
+            for v in VARIANTS:
+                a = auroc.get((d, f, v), [])
+                if not a:
+                    row.append("–")
+                    continue
+                st = steps.get((d, f, v), [])
+                row.append(
+                    f"{fmt(a)}; worst {min(a):.3f}; {np.mean(st):.0f} steps"
+                    if st
+                    else f"{fmt(a)}; worst {min(a):.3f}"
+                )
+            out.append("| " + " | ".join(row) + " |")
+    return out + [""]
+
+
 MISSING_DATA = RESULTS.with_name("missing.jsonl")
 
 
@@ -712,6 +889,14 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         "",
         *main_table(records),
         "",
+        "## h-AUROC of the related systems as encoders",
+        "",
+        "Each related system's encoder (`python -m benchmarks.related`, settings in the "
+        "detectors section) frozen under the same dt-MLP head as MAE; HEPA, its random-encoder "
+        "control, MAE and RSF repeated from the table above for reference.",
+        "",
+        *main_table(records, related=True),
+        "",
         "## HEPA against the best other method",
         "",
         "Means over the seeds present; `best other` excludes the hepa_dtmlp diagnostic.",
@@ -757,6 +942,8 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         "",
         *objective_section(list(objective)),
         *snapshot_section(list(snapshots), figure_link),
+        *head_stability_section(),
+        *detectors_section(bench=records),
         *calibration_section(),
         *missing_data_section(),
         "## Missing cells",
