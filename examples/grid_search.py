@@ -1,4 +1,6 @@
-"""Model selection with HEPA: grid search over a frozen pretrainer, and a Pipeline.
+"""
+Model selection with HEPA: grid search over a frozen pretrainer, and a Pipeline
+===============================================================================
 
 Part 1 pretrains ONE encoder on the unlabeled training series, wraps it in
 ``sklearn.frozen.FrozenEstimator`` and grid-searches the downstream settings of
@@ -20,12 +22,16 @@ and its structured (event, time) y looks "multiclass" to scikit-learn
 different folds, a validation row's neighbours (whose contexts overlap it almost
 entirely) sit in the training fold, and the score is inflated by leakage.
 Grouping by series keeps every series whole on one side of each split.
+Run it from the repository root::
 
     python examples/grid_search.py          # about a minute on 2 CPU cores
+    python examples/grid_search.py --quick  # tiny models (or SKTIME_HEPA_QUICK=1)
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import time
 
 import numpy as np
@@ -39,17 +45,46 @@ from sktime_hepa.metrics import h_auroc_scorer
 from sktime_hepa.panel import series_ids
 
 SEED = 0
-K = 50  # horizons dt = 1..K
-# a small budget so the whole example runs in about a minute on a CPU
-PRETRAIN = dict(
-    d_model=32, n_heads=4, predictor_hidden=64, context_length=None, max_epochs=5, patience=3
-)
-FINETUNE = dict(horizons=K, max_epochs=5, patience=3)
+BUDGETS = {
+    # a small budget so the whole example runs in about a minute on a CPU
+    "default": dict(
+        n_units=30,
+        pretrain=dict(
+            d_model=32, n_heads=4, predictor_hidden=64, context_length=None, max_epochs=5
+        ),
+        finetune=dict(horizons=50, max_epochs=5),  # horizons dt = 1..50
+    ),
+    # tiny models for smoke runs and the docs build
+    "quick": dict(
+        n_units=18,
+        pretrain=dict(
+            d_model=16, n_heads=2, predictor_hidden=16, context_length=None, max_epochs=2
+        ),
+        finetune=dict(horizons=20, max_epochs=2),
+    ),
+}
 
 
-def main():
+def quick_default() -> bool:
+    """Whether SKTIME_HEPA_QUICK asks for quick mode (set, and not 0/false/no)."""
+    return os.environ.get("SKTIME_HEPA_QUICK", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=quick_default(),
+        help="tiny models for a smoke run; also set by SKTIME_HEPA_QUICK=1",
+    )
+    args = parser.parse_args(argv)
+    budget = BUDGETS["quick" if args.quick else "default"]
+    pretrain_params = dict(**budget["pretrain"], patience=3)
+    finetune_params = dict(**budget["finetune"], patience=3)
+
     start = time.perf_counter()
-    X, y = make_run_to_failure(30, random_state=SEED)
+    X, y = make_run_to_failure(budget["n_units"], random_state=SEED)
     units = series_ids(X)
     # hold out whole units for a final test; model selection sees only the rest
     train, test = next(
@@ -69,12 +104,15 @@ def main():
     # unlabeled, self-supervised step (pretrain it inside the folds, as in
     # part 2, when even that is not acceptable).
     t0 = time.perf_counter()
-    pretrainer = HEPAPretrainer(**PRETRAIN, device="auto", random_state=SEED).fit(X_train)
+    pretrainer = HEPAPretrainer(**pretrain_params, device="auto", random_state=SEED).fit(X_train)
     print(f"\npretrained once in {time.perf_counter() - t0:.0f} s")
 
     search = GridSearchCV(
         HEPAEventPredictor(
-            pretrainer=FrozenEstimator(pretrainer), **FINETUNE, device="auto", random_state=SEED
+            pretrainer=FrozenEstimator(pretrainer),
+            **finetune_params,
+            device="auto",
+            random_state=SEED,
         ),
         param_grid={"lr": [1e-3, 3e-3], "finetune": ["predictor", "probe"]},
         scoring=h_auroc_scorer,
@@ -98,8 +136,8 @@ def main():
     # "probe" apply to embeddings). make_pipeline's SurfacePipeline has
     # predict_surface, which the scorers call.
     pipe = make_pipeline(
-        HEPAPretrainer(**PRETRAIN, device="auto", random_state=SEED),
-        HEPAEventPredictor(**FINETUNE, device="auto", random_state=SEED),
+        HEPAPretrainer(**pretrain_params, device="auto", random_state=SEED),
+        HEPAEventPredictor(**finetune_params, device="auto", random_state=SEED),
     )
     t0 = time.perf_counter()
     scores = cross_validate(
@@ -111,6 +149,30 @@ def main():
         f"mean {scores['test_h_auroc'].mean():.3f}"
     )
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
+    plot_scores(table, scores["test_h_auroc"])
+
+
+def plot_scores(table, pipeline_scores) -> None:
+    """The grid's mean CV score per candidate, and the pipeline's score per fold
+    (needs matplotlib, optional)."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib is not installed: no figure)")
+        return
+    fig, (ax1, ax2) = plt.subplots(
+        1, 2, figsize=(8, 3.4), layout="constrained", gridspec_kw=dict(width_ratios=[2, 1])
+    )
+    labels = [
+        f"{f}\nlr={lr:g}" for f, lr in zip(table["param_finetune"], table["param_lr"], strict=True)
+    ]
+    ax1.bar(labels, table["mean_test_score"], yerr=table["std_test_score"], capsize=4)
+    ax1.set(ylabel="CV h-AUROC (GroupKFold)", title="Part 1: grid search, frozen encoder")
+    ax2.bar([f"fold {i}" for i in range(len(pipeline_scores))], pipeline_scores)
+    ax2.set(title="Part 2: Pipeline, per fold")
+    for ax in (ax1, ax2):
+        ax.set_ylim(0, 1)
+    plt.show()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""Quickstart: HEPA event surfaces on synthetic run-to-failure data.
+"""
+Quickstart: HEPA event surfaces on synthetic run-to-failure data
+================================================================
 
 Pretrains a HEPA encoder on the training units (no labels), finetunes the
 predictor and event head (pred-FT) into a surface p(t, dt) = P(event within dt
@@ -6,9 +8,11 @@ steps | x_<=t), and scores it on held-out units beside its controls: the same
 network on a randomly initialised encoder (zero pretraining epochs: what
 pretraining adds), the row's age in its series (AgeBaseline) and a ridge
 regression on the row's raw sensors (RidgeBaseline). Every h-AUROC here is on the same test rows.
+Run it from the repository root::
 
     python examples/quickstart.py            # default budget, a few minutes on 2 CPU cores
     python examples/quickstart.py --quick    # tiny budget, about half a minute
+    SKTIME_HEPA_QUICK=1 python examples/quickstart.py   # the same (the docs build sets it)
 
 ``device="auto"`` uses a CUDA GPU when torch sees one, else the CPU.
 """
@@ -16,6 +20,7 @@ regression on the row's raw sensors (RidgeBaseline). Every h-AUROC here is on th
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -23,7 +28,7 @@ from sklearn.model_selection import GroupShuffleSplit
 
 from sktime_hepa import AgeBaseline, HEPAEventPredictor, HEPAPretrainer, RidgeBaseline
 from sktime_hepa.datasets import make_run_to_failure
-from sktime_hepa.metrics import h_auroc_score
+from sktime_hepa.metrics import h_auroc_score, per_horizon_auroc
 from sktime_hepa.panel import series_ids
 
 # Modest budgets for a CPU (the paper's are d_model=256, 100 + 50 epochs).
@@ -43,9 +48,19 @@ BUDGETS = {
 }
 
 
+def quick_default() -> bool:
+    """Whether SKTIME_HEPA_QUICK asks for quick mode (set, and not 0/false/no)."""
+    return os.environ.get("SKTIME_HEPA_QUICK", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny budget (~30 s smoke run)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=quick_default(),
+        help="tiny budget (~30 s smoke run); also set by SKTIME_HEPA_QUICK=1",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     budget = BUDGETS["quick" if args.quick else "default"]
@@ -135,6 +150,23 @@ def main(argv=None):
         for name, surface in surfaces.items():
             print("  " + f"{name:<15}" + "".join(f"{surface[row, dt - 1]:>7.2f}" for dt in dts))
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
+    plot_per_horizon(y_test, surfaces)
+
+
+def plot_per_horizon(y_test, surfaces) -> None:
+    """AUROC at each horizon dt, one line per model (needs matplotlib, optional)."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib is not installed: no figure)")
+        return
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    for name, surface in surfaces.items():
+        auroc = per_horizon_auroc(y_test, surface)  # (K,), NaN where a horizon is degenerate
+        ax.plot(np.arange(1, len(auroc) + 1), auroc, label=name)
+    ax.set(xlabel="horizon dt (steps)", ylabel="AUROC on the test rows", title="Per-horizon AUROC")
+    ax.legend(loc="lower right")
+    plt.show()
 
 
 if __name__ == "__main__":
