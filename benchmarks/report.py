@@ -696,8 +696,9 @@ def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
         "## The related systems as detectors",
         "",
         "`python -m benchmarks.related` (records: `benchmarks/results/detectors.jsonl`). Each "
-        "system is fitted once per seed without labels on the training split at the default "
-        "budget's pretraining epochs and samples per epoch, at CPU-sized settings where the "
+        "system is fitted once per seed without labels on the training split for the "
+        "budget's `related_epochs` epochs of `related_samples` samples (4 x 600 at the "
+        "default budget, half HEPA's pretraining epochs), at CPU-sized settings where the "
         f"default size would not fit 2 cores ({sizes}), and scores every test row from the "
         "context that ends at it (test rows thinned as in the main table). Threshold: the "
         "detector's own `threshold_`, the (1 − contamination) quantile of the scores of the "
