@@ -342,3 +342,17 @@ def test_unknown_precision_is_refused(rtf_data):
     X, y = rtf_data
     with pytest.raises(ValueError, match="precision"):
         tiny_predictor(precision="float8").fit(X, y)
+
+
+def test_verbose_2_shows_progress_bars(rtf_data, fitted_pretrainer, capsys):
+    X, y = rtf_data
+    model = tiny_predictor(FrozenEstimator(fitted_pretrainer), max_epochs=1, verbose=2).fit(X, y)
+    fit_err = capsys.readouterr().err
+    model.predict_surface(X, batch_size=64)
+    pred_err = capsys.readouterr().err
+    fitted_pretrainer.transform_rows(X, batch_size=64)  # verbose=0: no bar
+    quiet = capsys.readouterr().err
+    assert "/" in fit_err and "it" in fit_err  # skorch's ProgressBar over the batches
+    n_chunks = -(-len(X) // 64)
+    assert "surface" in pred_err and f"{n_chunks}/{n_chunks}" in pred_err
+    assert "embedding" not in quiet
