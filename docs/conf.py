@@ -110,7 +110,6 @@ sphinx_gallery_conf = {
     # run every script, not only plot_*.py: each example is part of the gallery
     "filename_pattern": r".*\.py$",
     "ignore_pattern": r"(__init__|conftest)\.py$",
-    "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
     "image_scrapers": ("matplotlib",),
