@@ -2,7 +2,7 @@
 
 Each layer computes two associations per head over the window: the *series*
 association (softmax self-attention) and the *prior* association (a Gaussian
-of the distance |i - j| with a learned width sigma per query position). Normal
+of the distance ``|i - j|`` with a learned width sigma per query position). Normal
 steps associate broadly with the whole window, anomalies mostly with their
 neighbours, so the discrepancy between the two is small at anomalies. Training
 is a minimax game on that discrepancy; the score weights each step's
