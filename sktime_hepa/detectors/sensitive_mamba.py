@@ -126,7 +126,6 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
     _part_names = ("mse", "nll")
     _max_horizon = 1  # no future window: the targets are the window's own steps
     patch_size = 1
-    n_heads = 1  # no attention heads; the shared fit's head check reads this
 
     def __init__(
         self,

@@ -121,9 +121,6 @@ class TRepEncoder(SelfSupervisedDetector):
     _part_names = TASKS
     _max_horizon = 1  # no future window: both crops come from the context
     patch_size = 1  # contexts are steps, not patches (PanelRows reads this)
-    # SelfSupervisedEncoder.fit checks d_model % n_heads for the attention
-    # encoders; T-Rep has no attention heads, so the check always passes
-    n_heads = 1
 
     def __init__(
         self,
