@@ -72,7 +72,7 @@ def main(argv=None):
     budget = BUDGETS[args.budget]
     commit = git_commit()
     key = lambda r: (r["dataset"], r["seed"], r["label_fraction"], r["variant"])  # noqa: E731
-    done = done_runs(args.out, key, where=lambda r: r.get("budget") == type(budget).__name__)
+    done = done_runs(args.out, key, where=lambda r: r.get("budget") == args.budget)
     for dataset in args.dataset:
         labels = args.labels or DEFAULT_LABELS.get(dataset, (0.1,))
         data = None
@@ -98,6 +98,7 @@ def main(argv=None):
                     **VARIANTS[variant],
                 )
                 rec["variant"] = variant
+                rec["budget"] = args.budget
                 append_record(args.out, rec)
                 print(
                     f"{dataset} seed={seed} labels={fraction:g} {variant}: "

@@ -84,7 +84,9 @@ def detection_scores(labels, scores, groups, threshold) -> dict:
     return out
 
 
-def detector_record(data, method, seed, model, fit_seconds, budget, commit, *, control=None):
+def detector_record(
+    data, method, seed, model, fit_seconds, budget, budget_name, commit, *, control=None
+):
     """Score the test rows with a fitted detector: one detectors.jsonl record."""
     rows = data.test_rows
     t0 = time.perf_counter()
@@ -107,7 +109,7 @@ def detector_record(data, method, seed, model, fit_seconds, budget, commit, *, c
         "predict_seconds": round(predict_seconds, 2),
         "n_test_rows_scored": int(len(rows)),
         "test_row_stride": data.test_stride,
-        "budget": type(budget).__name__,
+        "budget": budget_name,
         "budget_settings": budget_dict(budget),
         "version": __version__,
         "commit": commit,
@@ -140,9 +142,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     budget = BUDGETS[args.budget]
     commit = git_commit()
-    bname = type(budget).__name__
-    same_budget = lambda r: r.get("budget") == bname  # noqa: E731
-    det_done = done_runs(args.out, lambda r: (r["dataset"], r["method"], r["seed"], r["control"]))
+    same_budget = lambda r: r.get("budget") == args.budget  # noqa: E731
+    det_done = done_runs(
+        args.out, lambda r: (r["dataset"], r["method"], r["seed"], r["control"]), where=same_budget
+    )
     enc_done = done_runs(
         args.bench_out,
         lambda r: (r["dataset"], r["method"], r["seed"], r["label_fraction"]),
@@ -162,7 +165,7 @@ def main(argv=None):
                     model, fit_seconds = fit_related(data, method, seed, budget)
                     if need_det:
                         rec = detector_record(
-                            data, method, seed, model, fit_seconds, budget, commit
+                            data, method, seed, model, fit_seconds, budget, args.budget, commit
                         )
                         append_record(args.out, rec)
                         print(
@@ -183,6 +186,7 @@ def main(argv=None):
                             data.test_rows,
                             commit,
                         )
+                        rec["budget"] = args.budget
                         append_record(args.bench_out, rec)
                         print(
                             f"{dataset} {method} seed={seed} labels={fraction:g}: "
@@ -200,6 +204,7 @@ def main(argv=None):
                         model,
                         fit_seconds,
                         budget,
+                        args.budget,
                         commit,
                         control="untrained",
                     )

@@ -82,14 +82,14 @@ def test_detector_record_on_injected_spikes():
     data = _spiky_bunch()
     budget = BUDGETS["smoke"]
     model, seconds = related.fit_related(data, "lstm_vae", 0, budget)
-    rec = related.detector_record(data, "lstm_vae", 0, model, seconds, budget, "abc")
+    rec = related.detector_record(data, "lstm_vae", 0, model, seconds, budget, "smoke", "abc")
     assert rec["contamination"] == related.DEFAULT_CONTAMINATION  # all-normal training labels
     assert rec["threshold"] == pytest.approx(np.quantile(model.threshold_scores_, 0.99))
     assert rec["auroc"] > 0.8  # a 6-sigma spike is easy even for one epoch
     assert rec["pa_f1_oracle"] >= rec["f1_oracle"] - 1e-12
     assert rec["n_test_rows_scored"] == len(data.X_test)
     untrained, s0 = related.fit_related(data, "lstm_vae", 0, budget, untrained=True)
-    rec0 = related.detector_record(data, "lstm_vae", 0, untrained, s0, budget, "abc")
+    rec0 = related.detector_record(data, "lstm_vae", 0, untrained, s0, budget, "smoke", "abc")
     assert rec0["pretrain_epochs"] == 0
 
 
@@ -100,6 +100,7 @@ def test_related_encoder_records(method, tmp_path):
     related.main([*argv, "--bench-out", str(bench)])
     (rec,) = _records(bench)
     assert rec["method"] == method and rec["label_fraction"] == 1.0
+    assert rec["budget"] == "smoke"
     assert 0.0 <= rec["h_auroc"] <= 1.0
     assert not out.exists()  # synthetic is run-to-failure: no detector face
     related.main([*argv, "--bench-out", str(bench), "--skip-existing"])
@@ -112,6 +113,7 @@ def test_head_stability_records_and_resume(tmp_path):
     head_stability.main([*argv, "--out", str(out)])
     recs = _records(out)
     assert [r["variant"] for r in recs] == ["min0_loss", "min100_auroc"]
+    assert {r["budget"] for r in recs} == {"smoke"}
     assert recs[1]["head_params"] == {"min_steps": 100, "monitor": "valid_auroc"}
     assert all(r["stages"]["head"]["steps"] >= 1 for r in recs)
     head_stability.main([*argv, "--out", str(out), "--skip-existing"])
