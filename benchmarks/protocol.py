@@ -250,7 +250,8 @@ RELATED = {
         AnomalyTransformerDetector,
         dict(d_model=128, d_ff=128, n_heads=4, batch_size=64),
     ),
-    "sensitive_mamba": (SensitiveMambaDetector, {}),
+    # the plain-torch selective scan runs step by step: 3 layers over a 50-step window
+    "sensitive_mamba": (SensitiveMambaDetector, dict(n_layers=3, context_length=50)),
 }
 RELATED_METHODS = list(RELATED)
 SELF_SUPERVISED |= set(RELATED)
