@@ -663,7 +663,7 @@ def _published(dataset, method) -> str:
     if not pub:
         return "–"
     names = {"pa_f1": "PA-F1", "f1": "F1", "auroc": "AUROC"}
-    return ", ".join(f"{names[k]} {v:.1f}" for k, v in pub.items())
+    return ", ".join(f"{names[k]} {v / 100:.3f}" for k, v in pub.items())
 
 
 def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
@@ -707,15 +707,18 @@ def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
         "best threshold on the test labels, the protocol of every published figure. "
         "`untrained`: the same detector with zero epochs (point adjustment flatters it). "
         "`HEPA p(t,1)`: the main table's HEPA at 100 % labels, supervised, oracle thresholds. "
-        "Published figures are the sources' own (%, their protocols, see "
+        "Published figures are the sources' own (their protocols, as fractions; see "
         "`../shared/papers/related_systems_notes.md`): not rerun, not comparable one to one.",
         "",
         "| dataset | method | AUROC | F1 | PA-F1 | F1 oracle | PA-F1 oracle "
         "| untrained PA-F1 oracle | flagged | published |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    names = dataset_rows([{"dataset": d} for d, *_ in latest])
+    recorded = {d for d, *_ in latest}
+    names = {d: n for d, n in dataset_rows([{"dataset": d} for d in recorded]).items()}
     for d, name in names.items():
+        if d not in recorded:
+            continue
         for m in RELATED_NAMES:
             if not cells.get((d, m, None, "auroc")) and not cells.get((d, m, None, "f1")):
                 continue
@@ -728,7 +731,7 @@ def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
             row.append(fmt(cells.get((d, m, None, "flagged_share"), [])))
             row.append(_published(d, m))
             out.append("| " + " | ".join(row) + " |")
-        if d in hepa:
+        if d in hepa and (hepa[d]["f1"] or hepa[d]["pa_f1"]):
             h = hepa[d]
             out.append(
                 f"| {name} | HEPA p(t,1) | – | – | – | {fmt(h['f1'])} | {fmt(h['pa_f1'])} "
