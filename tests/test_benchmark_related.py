@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.utils import Bunch
 
-from benchmarks import head_stability, related
+from benchmarks import head_stability, related, report
 from benchmarks.protocol import BUDGETS, RELATED_METHODS
 
 SMOKE = ["--dataset", "synthetic", "--seeds", "0", "--budget", "smoke"]
@@ -78,19 +78,40 @@ def _spiky_bunch(seed=0):
     )
 
 
-def test_detector_record_on_injected_spikes():
+def _spike_records():
+    """A detector record and its untrained control on ``_spiky_bunch``."""
     data = _spiky_bunch()
     budget = BUDGETS["smoke"]
     model, seconds = related.fit_related(data, "lstm_vae", 0, budget)
     rec = related.detector_record(data, "lstm_vae", 0, model, seconds, budget, "smoke", "abc")
+    assert rec["n_test_rows_scored"] == len(data.X_test)
+    untrained, s0 = related.fit_related(data, "lstm_vae", 0, budget, untrained=True)
+    rec0 = related.detector_record(
+        data, "lstm_vae", 0, untrained, s0, budget, "smoke", "abc", control="untrained"
+    )
+    return model, rec, rec0
+
+
+def test_detector_record_on_injected_spikes():
+    model, rec, rec0 = _spike_records()
     assert rec["contamination"] == related.DEFAULT_CONTAMINATION  # all-normal training labels
     assert rec["threshold"] == pytest.approx(np.quantile(model.threshold_scores_, 0.99))
     assert rec["auroc"] > 0.8  # a 6-sigma spike is easy even for one epoch
     assert rec["pa_f1_oracle"] >= rec["f1_oracle"] - 1e-12
-    assert rec["n_test_rows_scored"] == len(data.X_test)
-    untrained, s0 = related.fit_related(data, "lstm_vae", 0, budget, untrained=True)
-    rec0 = related.detector_record(data, "lstm_vae", 0, untrained, s0, budget, "smoke", "abc")
-    assert rec0["pretrain_epochs"] == 0
+    assert rec0["pretrain_epochs"] == 0 and rec0["control"] == "untrained"
+
+
+def test_report_detectors_section(tmp_path):
+    _, rec, rec0 = _spike_records()
+    path = tmp_path / "det.jsonl"
+    for r in (rec, rec0):
+        related.append_record(path, {**r, "budget": "default"})
+    lines = report.detectors_section(path)
+    (row,) = [line for line in lines if line.startswith("| spiky | LSTM-VAE |")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2] == f"{rec['auroc']:.3f} (1)"  # AUROC
+    assert cells[7] == f"{rec0['pa_f1_oracle']:.3f} (1)"  # the untrained control
+    assert report.detectors_section(tmp_path / "none.jsonl") == []
 
 
 @pytest.mark.parametrize("method", RELATED_METHODS)
@@ -118,3 +139,11 @@ def test_head_stability_records_and_resume(tmp_path):
     assert all(r["stages"]["head"]["steps"] >= 1 for r in recs)
     head_stability.main([*argv, "--out", str(out), "--skip-existing"])
     assert len(_records(out)) == 2
+    # the report reads default-budget records only
+    default = tmp_path / "default.jsonl"
+    for r in recs:
+        related.append_record(default, {**r, "budget": "default"})
+    lines = report.head_stability_section(default)
+    (row,) = [line for line in lines if line.startswith("| synthetic | 50% |")]
+    assert f"worst {recs[0]['h_auroc']:.3f}" in row
+    assert "–" in row  # the variants that were not run
