@@ -36,6 +36,9 @@ VARIANTS = {
     "min100_loss": dict(min_steps=100, monitor="valid_loss"),  # the package default
     "min0_auroc": dict(min_steps=0, monitor="valid_auroc"),
     "min100_auroc": dict(min_steps=100, monitor="valid_auroc"),
+    # with few labels an epoch is one batch, so the budget's 8 head epochs cap the
+    # steps below min_steps; the paper finetunes for 50 epochs
+    "min100_loss_50ep": dict(min_steps=100, monitor="valid_loss", max_epochs=50),
 }
 DEFAULT_LABELS = {"fd001": (0.1, 0.05, 0.02)}
 

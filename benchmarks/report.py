@@ -765,7 +765,9 @@ def head_stability_section(path: Path = HEAD_STABILITY) -> list[str]:
         "before issue 7 (early stopping free to act at once, on the validation loss); "
         "`min100` holds early stopping for 100 optimiser steps (the package default, "
         "`min_steps=100`); `auroc` stops on the validation rows' ranking "
-        "(`monitor='valid_auroc'`). Every variant has the validation split that must hold a "
+        "(`monitor='valid_auroc'`); `50ep` allows the paper's 50 finetuning epochs instead of "
+        "the budget's 8 (with few labels an epoch is a single batch, so 8 epochs cap the head "
+        "below `min_steps`). Every variant has the validation split that must hold a "
         "positive. Cells: mean ± std over seeds; worst seed; mean optimiser steps taken.",
         "",
         "| dataset | labels | " + " | ".join(VARIANTS) + " |",
