@@ -28,7 +28,9 @@ from .callbacks import MinStepsEarlyStopping, ValidRankScore
 from .nn.losses import SurvivalBCELoss
 from .targets import count_known_cells, horizon_labels
 
-PRECISIONS_NAMES = ("float32", "bfloat16", "float16")  # keys of PRECISIONS (below)
+#: Training precisions: None trains in float32; the others run the forward
+#: pass and the loss under ``torch.autocast`` (float16 with gradient scaling).
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 # Parameter constraints of the training settings both estimators share.
 TRAINING_CONSTRAINTS: dict = {
@@ -43,7 +45,7 @@ TRAINING_CONSTRAINTS: dict = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "callbacks": [list, tuple, None],
-    "precision": [StrOptions(set(PRECISIONS_NAMES))],
+    "precision": [StrOptions(set(PRECISIONS))],
 }
 
 
@@ -122,11 +124,6 @@ def make_optimizer(params, *, lr: float, weight_decay: float, device: str = "cpu
     return torch.optim.AdamW(
         params, lr=lr, **optimizer_kwargs(weight_decay=weight_decay, device=device)
     )
-
-
-#: Training precisions: None trains in float32; the others run the forward
-#: pass and the loss under ``torch.autocast`` (float16 with gradient scaling).
-PRECISIONS = dict(zip(PRECISIONS_NAMES, (None, torch.bfloat16, torch.float16), strict=True))
 
 
 class HEPANet(NeuralNet):

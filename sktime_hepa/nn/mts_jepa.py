@@ -142,6 +142,11 @@ class TransformerLayer(nn.Module):
         return self.ln_2(x + self.ff(x))  # (N, T, D)
 
 
+def transformer_stack(n_layers: int, **layer) -> nn.ModuleList:
+    """``n_layers`` ``TransformerLayer`` s of the same settings."""
+    return nn.ModuleList([TransformerLayer(**layer) for _ in range(n_layers)])
+
+
 class CrossAttention(nn.Module):
     """One query attends over key tokens (the coarse predictor's aggregation)."""
 
@@ -230,17 +235,13 @@ class PatchEncoder(nn.Module):
         # patch embeddings, and every h_t starts as nearly the same vector (docs/design.md)
         self.cls = nn.Parameter(0.02 * torch.randn(d_model))
         self.pos = nn.Parameter(0.02 * torch.randn(n_patches + 1, d_model))
-        self.layers = nn.ModuleList(
-            [
-                TransformerLayer(
-                    d_model=d_model,
-                    n_heads=n_heads,
-                    d_ff=4 * d_model,
-                    dropout=dropout,
-                    norm_first=False,
-                )
-                for _ in range(n_layers)
-            ]
+        self.layers = transformer_stack(
+            n_layers,
+            d_model=d_model,
+            n_heads=n_heads,
+            d_ff=4 * d_model,
+            dropout=dropout,
+            norm_first=False,
         )
         self.proj = nn.Sequential(nn.Linear(d_model, d_model), nn.Dropout(dropout))
 
@@ -374,17 +375,13 @@ class CodePredictor(nn.Module):
     ):
         super().__init__()
         self.inp = _CodeInput(n_codes=n_codes, n_patches=n_patches, hidden=hidden, dropout=dropout)
-        self.layers = nn.ModuleList(
-            [
-                TransformerLayer(
-                    d_model=hidden,
-                    n_heads=n_heads,
-                    d_ff=2 * hidden,
-                    dropout=dropout,
-                    norm_first=True,
-                )
-                for _ in range(n_layers)
-            ]
+        self.layers = transformer_stack(
+            n_layers,
+            d_model=hidden,
+            n_heads=n_heads,
+            d_ff=2 * hidden,
+            dropout=dropout,
+            norm_first=True,
         )
         self.head = _code_head(hidden, n_codes, dropout)
         self.latent = nn.Linear(hidden, d_model)
@@ -419,17 +416,13 @@ class CoarsePredictor(nn.Module):
     ):
         super().__init__()
         self.inp = _CodeInput(n_codes=n_codes, n_patches=n_patches, hidden=hidden, dropout=dropout)
-        self.layers = nn.ModuleList(
-            [
-                TransformerLayer(
-                    d_model=hidden,
-                    n_heads=n_heads,
-                    d_ff=2 * hidden,
-                    dropout=dropout,
-                    norm_first=True,
-                )
-                for _ in range(n_layers)
-            ]
+        self.layers = transformer_stack(
+            n_layers,
+            d_model=hidden,
+            n_heads=n_heads,
+            d_ff=2 * hidden,
+            dropout=dropout,
+            norm_first=True,
         )
         self.query = nn.Parameter(torch.randn(hidden))
         self.cross = CrossAttention(d_model=hidden, n_heads=n_heads, dropout=dropout)
