@@ -15,16 +15,17 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
-from skorch.utils import to_tensor
+from skorch.hf import AccelerateMixin  # imports nothing of accelerate itself
+from skorch.utils import to_device, to_tensor
 from torch.torch_version import TorchVersion
 
 from ._split import labelled_segments, split_segments  # noqa: F401  (split_segments: re-export)
-from .callbacks import MinStepsEarlyStopping, ValidRankScore
+from .callbacks import MinStepsEarlyStopping, ProcessMeanScores, ValidRankScore
 from .nn.losses import SurvivalBCELoss
 from .targets import count_known_cells, horizon_labels
 
@@ -46,6 +47,7 @@ TRAINING_CONSTRAINTS: dict = {
     "verbose": ["verbose"],
     "callbacks": [list, tuple, None],
     "precision": [StrOptions(set(PRECISIONS))],
+    "accelerator": [None, HasMethods(["prepare", "backward", "autocast"])],
 }
 
 
@@ -60,6 +62,7 @@ def optimisation_settings(estimator) -> dict:
         "verbose",
         "callbacks",
         "precision",
+        "accelerator",
     )
     return {name: getattr(estimator, name) for name in names}
 
@@ -191,10 +194,71 @@ class HEPANet(NeuralNet):
             self.history.record_batch(prefix + name, float(value.detach()))
         return loss
 
+    def bare_module(self):
+        """``module_`` itself: the module a callback may call methods of."""
+        return self.module_
+
     def get_all_learnable_params(self):
         for name, param in super().get_all_learnable_params():
             if param.requires_grad:
                 yield name, param
+
+
+class AcceleratedHEPANet(AccelerateMixin, HEPANet):
+    """``HEPANet`` whose training an ``accelerate.Accelerator`` places (skorch's mixin).
+
+    The mixin's training step (``accelerator.autocast`` and ``accelerator.backward``)
+    replaces ``HEPANet``'s autocast and gradient scaling, so ``precision`` stays
+    "float32" and the accelerator's ``mixed_precision`` decides. Only the
+    training batches are sharded over the processes of ``accelerate launch``:
+    every process scores the whole validation set, so the validation loss and
+    ``valid_auroc`` are the same on all of them and early stopping stops them
+    at the same epoch with the same best weights.
+    """
+
+    def bare_module(self):
+        """``module_`` without accelerate's wrapper (DDP under ``accelerate launch``)."""
+        return self.accelerator.unwrap_model(self.module_, keep_fp32_wrapper=True)
+
+    def _initialize_accelerator(self):
+        # accelerate would wrap a parameterless criterion in DDP, which refuses it
+        criteria = self._criteria
+        self._criteria = [
+            name
+            for name in criteria
+            if any(p.requires_grad for p in getattr(self, name + "_").parameters())
+        ]
+        try:
+            return super()._initialize_accelerator()
+        finally:
+            self._criteria = criteria
+
+    def get_iterator(self, dataset, training=False):
+        if training:
+            return super().get_iterator(dataset, training=True)  # prepared: sharded, placed
+        return NeuralNet.get_iterator(self, dataset, training=False)
+
+    def validation_step(self, batch, **fit_params):
+        # the unprepared validation loader leaves its batches on the CPU
+        return super().validation_step(to_device(batch, self.accelerator.device), **fit_params)
+
+
+def check_accelerator(accelerator, device: str, precision: str) -> str:
+    """The device an ``accelerator`` trains on; ValueError where the estimator asks otherwise."""
+    if precision != "float32":
+        raise ValueError(
+            f"precision={precision!r} and an accelerator both set mixed precision; keep "
+            "precision='float32' and pass Accelerator(mixed_precision='bf16' or 'fp16')."
+        )
+    placed, asked = torch.device(accelerator.device), torch.device(device)
+    same_index = placed.index is None or asked.index is None or placed.index == asked.index
+    if placed.type != asked.type or not same_index:
+        raise ValueError(
+            f"device={device!r} but the accelerator places training on {placed}; leave "
+            "device='auto' (or name the accelerator's device): with an accelerator, "
+            "accelerate decides where each process trains."
+        )
+    return str(placed)
 
 
 def fit_net(
@@ -218,6 +282,7 @@ def fit_net(
     stage_callbacks=(),
     callbacks=None,
     precision="float32",
+    accelerator=None,
 ):
     """Train ``module`` with AdamW; early stopping on whole-series validation.
 
@@ -227,7 +292,12 @@ def fit_net(
     stopping watches ``monitor`` ("valid_loss", lower is better, or
     "valid_auroc", higher is better) and acts only after ``min_steps``
     optimiser steps. Returns the fitted skorch net; its module holds the best
-    validation weights when a validation set is given.
+    validation weights when a validation set is given. With an
+    ``accelerator`` (an ``accelerate.Accelerator``) the net is skorch's
+    ``AccelerateMixin`` variant: accelerate places the module, shards the
+    batches over the processes of ``accelerate launch`` and runs its mixed
+    precision; the module is unwrapped after training, so the fitted net
+    pickles and predicts like any other.
 
     Raises
     ------
@@ -241,6 +311,8 @@ def fit_net(
         if valid_ds is not None:
             named.append((f"valid_{name}", PassthroughScoring(f"valid_{name}")))
     named += list(stage_callbacks)
+    if accelerator is not None and accelerator.num_processes > 1 and valid_ds is not None:
+        named.append(("process_mean_scores", ProcessMeanScores()))  # one stop for all
     if valid_ds is not None and patience:
         stopper = MinStepsEarlyStopping(
             monitor=monitor,
@@ -253,10 +325,23 @@ def fit_net(
     if verbose >= 2:  # a bar over each epoch's batches on long fits
         named.append(("progress_bar", ProgressBar()))
     named += user_callbacks(callbacks)
+    net_class, placement = HEPANet, dict(device=device, precision=precision)
+    if accelerator is not None:
+        device = check_accelerator(accelerator, device, precision)
+        # device=None leaves placement to the accelerator; PrintLog stays quiet at
+        # verbose=0 only with the plain print sink, and the main process prints
+        sink = accelerator.print if verbose else print
+        placement = dict(
+            accelerator=accelerator,
+            device=None,
+            callbacks__print_log__sink=sink,
+            unwrap_after_train=False,  # unwrapped below, after early stopping's load_best
+        )
+        net_class = AcceleratedHEPANet
     generator = torch.Generator().manual_seed(seed)
     with seeded(seed, device):
         module = build_module()
-    net = HEPANet(
+    net = net_class(
         module,
         criterion=criterion,
         optimizer=torch.optim.AdamW,
@@ -273,9 +358,8 @@ def fit_net(
         iterator_train__collate_fn=collate,
         iterator_valid__collate_fn=collate,
         callbacks=named,
-        device=device,
         verbose=verbose,
-        precision=precision,
+        **placement,
     )
     with seeded(seed, device):
         if max_epochs == 0:
@@ -286,7 +370,14 @@ def fit_net(
                     "no training samples are left after holding out the validation split; "
                     "pass more or longer series, or a smaller validation_fraction."
                 )
-            net.fit(train_ds, y=None)
+            try:
+                net.fit(train_ds, y=None)
+            finally:
+                if accelerator is not None:
+                    net._unwrap_accelerator()  # the plain module (DDP does not pickle)
+                    # the accelerator keeps every prepared loader, with its
+                    # training data: release them
+                    accelerator.free_memory()
             _raise_if_interrupted(net, max_epochs)
     # The collate functions close over the training series and the train split
     # holds the validation set: dropping them lets the fitted net pickle
@@ -296,6 +387,8 @@ def fit_net(
     net.iterator_valid__collate_fn = None
     net.train_split = None
     net.grad_scaler_ = None  # training state only
+    if accelerator is not None:
+        net.device = device  # where the unwrapped module now is (unpickling reads it)
     return net
 
 

@@ -56,6 +56,28 @@ class MinStepsEarlyStopping(EarlyStopping):
             raise
 
 
+class ProcessMeanScores(Callback):
+    """Average each epoch's ``valid_*`` scores over the processes of ``accelerate launch``.
+
+    Every process scores the whole validation set with the same weights, but
+    the random parts of a loss (SIGReg's directions) differ between them.
+    Early stopping has to read one value everywhere: otherwise the processes
+    stop at different epochs and restore different best weights.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        names = sorted(k for k, v in row.items() if k.startswith("valid_") and isinstance(v, float))
+        if not names:
+            return
+        values = torch.tensor(
+            [row[k] for k in names], dtype=torch.float64, device=net.accelerator.device
+        )
+        means = net.accelerator.reduce(values, "mean").tolist()
+        for name, value in zip(names, means, strict=True):
+            net.history.record(name, value)
+
+
 class EMATargetUpdate(Callback):
     """After every optimiser step, move the EMA target encoder towards the online one.
 
@@ -70,7 +92,7 @@ class EMATargetUpdate(Callback):
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         if training:
-            net.module_.update_target(self.momentum)
+            net.bare_module().update_target(self.momentum)  # under DDP too
 
 
 class CollapseMonitor(Callback):

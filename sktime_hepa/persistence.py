@@ -368,7 +368,8 @@ class _Reader:
         """The fitted net of ``est``, built as ``fit`` builds it, holding the stored weights."""
         state = {k[len(prefix) :]: t for k, t in self.tensors.items() if k.startswith(prefix)}
         build, criterion, stage = _network_recipe(est, state)
-        settings = {**optimisation_settings(est), "max_epochs": 0, "verbose": 0, "callbacks": None}
+        settings = optimisation_settings(est)
+        settings.update(max_epochs=0, verbose=0, callbacks=None, accelerator=None)
         if hasattr(est, "precision"):
             settings["precision"] = est.precision
         # zero epochs: the training path only builds and initialises the net

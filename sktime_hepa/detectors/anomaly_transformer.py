@@ -56,6 +56,14 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         the loss under ``torch.autocast`` (mixed precision; "float16" also
         scales the loss against underflow). Weights, optimizer state and
         inference stay float32, so predictions do not depend on it.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        the accelerator places the network, and under ``accelerate launch``
+        shards the batches over several GPUs (data parallel). Its
+        ``mixed_precision`` replaces ``precision``, which must stay "float32";
+        ``device`` must be "auto" or the accelerator's device. The network is
+        unwrapped after training, so the fitted estimator pickles and predicts
+        as usual. Needs the ``accelerate`` extra.
     lr : float, default=1e-4
         Halved after every epoch, as the original.
     weight_decay : float, default=0.0
@@ -112,6 +120,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         contamination=0.01,
         missing="error",
         precision="float32",
+        accelerator=None,
         lr=1e-4,
         weight_decay=0.0,
         batch_size=256,
@@ -135,6 +144,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         self.contamination = contamination
         self.missing = missing
         self.precision = precision
+        self.accelerator = accelerator
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size

@@ -107,6 +107,14 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
         the loss under ``torch.autocast`` (mixed precision; "float16" also
         scales the loss against underflow). Weights, optimizer state and
         inference stay float32, so predictions do not depend on it.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        the accelerator places the network, and under ``accelerate launch``
+        shards the batches over several GPUs (data parallel). Its
+        ``mixed_precision`` replaces ``precision``, which must stay "float32";
+        ``device`` must be "auto" or the accelerator's device. The network is
+        unwrapped after training, so the fitted estimator pickles and predicts
+        as usual. Needs the ``accelerate`` extra.
     lr, weight_decay, batch_size : float, float, int
         1e-3, 0, 32: the notebook's Adam (AdamW without weight decay is Adam).
     max_epochs, patience : int
@@ -170,6 +178,7 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
         contamination=0.01,
         missing="error",
         precision="float32",
+        accelerator=None,
         lr=1e-3,
         weight_decay=0.0,
         batch_size=32,
@@ -191,6 +200,7 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
         self.contamination = contamination
         self.missing = missing
         self.precision = precision
+        self.accelerator = accelerator
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -263,6 +273,14 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
         the loss under ``torch.autocast`` (mixed precision; "float16" also
         scales the loss against underflow). Weights, optimizer state and
         inference stay float32, so predictions do not depend on it.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        the accelerator places the network, and under ``accelerate launch``
+        shards the batches over several GPUs (data parallel). Its
+        ``mixed_precision`` replaces ``precision``, which must stay "float32";
+        ``device`` must be "auto" or the accelerator's device. The network is
+        unwrapped after training, so the fitted estimator pickles and predicts
+        as usual. Needs the ``accelerate`` extra.
     lr, weight_decay, batch_size : float, float, int
         1e-3, 0, 32: the notebook's Adam (AdamW without weight decay is Adam).
     max_epochs, patience : int
@@ -323,6 +341,7 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
         contamination=0.01,
         missing="error",
         precision="float32",
+        accelerator=None,
         lr=1e-3,
         weight_decay=0.0,
         batch_size=32,
@@ -343,6 +362,7 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
         self.contamination = contamination
         self.missing = missing
         self.precision = precision
+        self.accelerator = accelerator
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size

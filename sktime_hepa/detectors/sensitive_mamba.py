@@ -77,6 +77,14 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
         the loss under ``torch.autocast`` (mixed precision; "float16" also
         scales the loss against underflow). Weights, optimizer state and
         inference stay float32, so predictions do not depend on it.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        the accelerator places the network, and under ``accelerate launch``
+        shards the batches over several GPUs (data parallel). Its
+        ``mixed_precision`` replaces ``precision``, which must stay "float32";
+        ``device`` must be "auto" or the accelerator's device. The network is
+        unwrapped after training, so the fitted estimator pickles and predicts
+        as usual. Needs the ``accelerate`` extra.
     lr : float, default=1e-3
         Halved every 5 epochs (the original's StepLR).
     weight_decay : float, default=1e-2
@@ -147,6 +155,7 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
         contamination=0.01,
         missing="error",
         precision="float32",
+        accelerator=None,
         lr=1e-3,
         weight_decay=1e-2,
         batch_size=64,
@@ -176,6 +185,7 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
         self.contamination = contamination
         self.missing = missing
         self.precision = precision
+        self.accelerator = accelerator
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size

@@ -122,6 +122,14 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         the loss under ``torch.autocast`` (mixed precision; "float16" also
         scales the loss against underflow). Weights, optimizer state and
         inference stay float32, so predictions do not depend on it.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        the accelerator places the network, and under ``accelerate launch``
+        shards the batches over several GPUs (data parallel). Its
+        ``mixed_precision`` replaces ``precision``, which must stay "float32";
+        ``device`` must be "auto" or the accelerator's device. The network is
+        unwrapped after training, so the fitted estimator pickles and predicts
+        as usual. Needs the ``accelerate`` extra.
     lr, weight_decay, batch_size : float, float, int, default=5e-4, 0.0, 128
         The original's Adam settings. The package trains with AdamW, which
         with ``weight_decay=0`` is Adam.
@@ -202,6 +210,7 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         contamination=0.01,
         missing="error",
         precision="float32",
+        accelerator=None,
         lr=5e-4,
         weight_decay=0.0,
         batch_size=128,
@@ -234,6 +243,7 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         self.contamination = contamination
         self.missing = missing
         self.precision = precision
+        self.accelerator = accelerator
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size

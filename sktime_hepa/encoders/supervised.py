@@ -63,6 +63,14 @@ class PatchTSTEncoder(SupervisedEncoder):
         the loss under ``torch.autocast`` (mixed precision; "float16" also
         scales the loss against underflow). Weights, optimizer state and
         inference stay float32, so predictions do not depend on it.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        the accelerator places the network, and under ``accelerate launch``
+        shards the batches over several GPUs (data parallel). Its
+        ``mixed_precision`` replaces ``precision``, which must stay "float32";
+        ``device`` must be "auto" or the accelerator's device. The network is
+        unwrapped after training, so the fitted estimator pickles and predicts
+        as usual. Needs the ``accelerate`` extra.
 
     Attributes
     ----------
@@ -104,6 +112,7 @@ class PatchTSTEncoder(SupervisedEncoder):
         callbacks=None,
         missing="error",
         precision="float32",
+        accelerator=None,
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -126,6 +135,7 @@ class PatchTSTEncoder(SupervisedEncoder):
         self.callbacks = callbacks
         self.missing = missing
         self.precision = precision
+        self.accelerator = accelerator
 
     def _backbone(self, n_channels: int) -> PatchTSTBackbone:
         return PatchTSTBackbone(
@@ -166,6 +176,14 @@ class ITransformerEncoder(SupervisedEncoder):
         the loss under ``torch.autocast`` (mixed precision; "float16" also
         scales the loss against underflow). Weights, optimizer state and
         inference stay float32, so predictions do not depend on it.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        the accelerator places the network, and under ``accelerate launch``
+        shards the batches over several GPUs (data parallel). Its
+        ``mixed_precision`` replaces ``precision``, which must stay "float32";
+        ``device`` must be "auto" or the accelerator's device. The network is
+        unwrapped after training, so the fitted estimator pickles and predicts
+        as usual. Needs the ``accelerate`` extra.
 
     Attributes
     ----------
@@ -206,6 +224,7 @@ class ITransformerEncoder(SupervisedEncoder):
         callbacks=None,
         missing="error",
         precision="float32",
+        accelerator=None,
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -227,6 +246,7 @@ class ITransformerEncoder(SupervisedEncoder):
         self.callbacks = callbacks
         self.missing = missing
         self.precision = precision
+        self.accelerator = accelerator
 
     def _backbone(self, n_channels: int) -> ITransformerBackbone:
         return ITransformerBackbone(

@@ -137,6 +137,14 @@ class HEPAEventPredictor(SurfaceEstimator):
         the loss under ``torch.autocast`` (mixed precision; "float16" also
         scales the loss against underflow). Weights, optimizer state and
         inference stay float32, so predictions do not depend on it.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        the accelerator places the network, and under ``accelerate launch``
+        shards the batches over several GPUs (data parallel). Its
+        ``mixed_precision`` replaces ``precision``, which must stay "float32";
+        ``device`` must be "auto" or the accelerator's device. The network is
+        unwrapped after training, so the fitted estimator pickles and predicts
+        as usual. Needs the ``accelerate`` extra.
 
     Attributes
     ----------
@@ -195,6 +203,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         callbacks=None,
         missing="error",
         precision="float32",
+        accelerator=None,
     ):
         self.pretrainer = pretrainer
         self.finetune = finetune
@@ -217,6 +226,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         self.callbacks = callbacks
         self.missing = missing
         self.precision = precision
+        self.accelerator = accelerator
 
     # -- fitting -------------------------------------------------------------------
     @fit_atomically
