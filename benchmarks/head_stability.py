@@ -8,16 +8,18 @@ optimiser steps; the validation split must hold a positive on both sides
 rank (``monitor="valid_auroc"``) instead of calibrate (``"valid_loss"``).
 
 For each dataset and seed one HEPA encoder is pretrained as in the matched
-protocol, then the protocol's pred-FT head is fitted under every head variant
-at every label fraction, on the same labelled rows. One JSON record per
-(dataset, seed, label fraction, variant): the benchmark record (h-AUROC, ...)
-plus ``variant``, its head parameters and the head's epochs and optimiser
-steps. ``benchmarks.report`` prints mean, seed std and the worst seed per
-variant.
+protocol (``--method hepa_random``: the zero-epoch control encoder), then the
+protocol's pred-FT head is fitted under every head variant at every label
+fraction, on the same labelled rows. One JSON record per (dataset, method,
+seed, label fraction, variant): the benchmark record (h-AUROC, ...) plus
+``variant``, its head parameters and the head's epochs and optimiser steps.
+``benchmarks.report`` prints mean, seed std and the worst seed per variant.
 
 Usage::
 
     python -m benchmarks.head_stability --dataset fd001 batadal tep --seeds 0 1 2 --skip-existing
+    python -m benchmarks.head_stability --dataset fd001 mba --method hepa hepa_random \
+        --variants min100_loss min100_loss_50ep --skip-existing
 """
 
 from __future__ import annotations
@@ -68,46 +70,51 @@ def main(argv=None):
         help="label fractions (default: 0.1 0.05 0.02 on fd001, 0.1 elsewhere)",
     )
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--method", nargs="+", default=["hepa"], choices=["hepa", "hepa_random"])
     parser.add_argument("--budget", default="default", choices=sorted(BUDGETS))
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--skip-existing", action="store_true")
     args = parser.parse_args(argv)
     budget = BUDGETS[args.budget]
     commit = git_commit()
-    key = lambda r: (r["dataset"], r["seed"], r["label_fraction"], r["variant"])  # noqa: E731
+    key = lambda r: (r["dataset"], r["method"], r["seed"], r["label_fraction"], r["variant"])  # noqa: E731
     done = done_runs(args.out, key, where=lambda r: r.get("budget") == args.budget)
     for dataset in args.dataset:
         labels = args.labels or DEFAULT_LABELS.get(dataset, (0.1,))
         data = None
-        for seed in args.seeds:
-            todo = [
-                (f, v) for f in labels for v in args.variants if (dataset, seed, f, v) not in done
-            ]
-            if not todo:
-                continue
-            data = data or prepare(dataset, budget)
-            fitted, pre_seconds = fit_pretrainer("hepa", data, budget, seed)
-            for fraction, variant in todo:
-                rec = run_one(
-                    data,
-                    "hepa",
-                    seed,
-                    fraction,
-                    budget,
-                    fitted,
-                    pre_seconds,
-                    data.test_rows,
-                    commit,
-                    **VARIANTS[variant],
-                )
-                rec["variant"] = variant
-                rec["budget"] = args.budget
-                append_record(args.out, rec)
-                print(
-                    f"{dataset} seed={seed} labels={fraction:g} {variant}: "
-                    f"h-AUROC {rec['h_auroc']:.3f}  head {rec['stages'].get('head')}",
-                    flush=True,
-                )
+        for method in args.method:
+            for seed in args.seeds:
+                todo = [
+                    (f, v)
+                    for f in labels
+                    for v in args.variants
+                    if (dataset, method, seed, f, v) not in done
+                ]
+                if not todo:
+                    continue
+                data = data or prepare(dataset, budget)
+                fitted, pre_seconds = fit_pretrainer(method, data, budget, seed)
+                for fraction, variant in todo:
+                    rec = run_one(
+                        data,
+                        method,
+                        seed,
+                        fraction,
+                        budget,
+                        fitted,
+                        pre_seconds,
+                        data.test_rows,
+                        commit,
+                        **VARIANTS[variant],
+                    )
+                    rec["variant"] = variant
+                    rec["budget"] = args.budget
+                    append_record(args.out, rec)
+                    print(
+                        f"{dataset} {method} seed={seed} labels={fraction:g} {variant}: "
+                        f"h-AUROC {rec['h_auroc']:.3f}  head {rec['stages'].get('head')}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

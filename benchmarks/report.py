@@ -745,15 +745,16 @@ def head_stability_section(path: Path = HEAD_STABILITY) -> list[str]:
     latest = {}
     for r in load(path):
         if r.get("budget", "default") == "default":
-            latest[(r["dataset"], r["label_fraction"], r["variant"], r["seed"])] = r
+            key = (r["dataset"], r["method"], r["label_fraction"], r["variant"], r["seed"])
+            latest[key] = r
     if not latest:
         return []
     auroc, steps = defaultdict(list), defaultdict(list)
-    for (d, f, v, _), r in sorted(latest.items(), key=lambda kv: kv[0][3]):
-        auroc[(d, f, v)].append(r["h_auroc"])
+    for (d, m, f, v, _), r in sorted(latest.items(), key=lambda kv: kv[0][4]):
+        auroc[(d, m, f, v)].append(r["h_auroc"])
         head = r.get("stages", {}).get("head", {})
         if head.get("steps") is not None:
-            steps[(d, f, v)].append(head["steps"])
+            steps[(d, m, f, v)].append(head["steps"])
     from .head_stability import VARIANTS  # noqa: PLC0415
 
     out = [
@@ -768,27 +769,34 @@ def head_stability_section(path: Path = HEAD_STABILITY) -> list[str]:
         "(`monitor='valid_auroc'`); `50ep` allows the paper's 50 finetuning epochs instead of "
         "the budget's 8 (with few labels an epoch is a single batch, so 8 epochs cap the head "
         "below `min_steps`). Every variant has the validation split that must hold a "
-        "positive. Cells: mean ± std over seeds; worst seed; mean optimiser steps taken.",
+        "positive. Rows `HEPA random enc.` fit the same heads on the zero-epoch control "
+        "encoder (`--method hepa_random`), so a reader sees whether a longer head helps "
+        "pretraining or any encoder. Cells: mean ± std over seeds; worst seed; mean "
+        "optimiser steps taken.",
         "",
-        "| dataset | labels | " + " | ".join(VARIANTS) + " |",
-        "|---|---|" + "---|" * len(VARIANTS),
+        "| dataset | encoder | labels | " + " | ".join(VARIANTS) + " |",
+        "|---|---|---|" + "---|" * len(VARIANTS),
     ]
     names = dataset_rows([{"dataset": d} for d, *_ in latest])
+    encoders = {"hepa": "HEPA", "hepa_random": "HEPA random enc."}
     for d, name in names.items():
-        for f in sorted({f for dd, f, *_ in latest if dd == d}, reverse=True):
-            row = [name, f"{f:.0%}"]
-            for v in VARIANTS:
-                a = auroc.get((d, f, v), [])
-                if not a:
-                    row.append("–")
+        for f in sorted({f for dd, _, f, *_ in latest if dd == d}, reverse=True):
+            for m, encoder in encoders.items():
+                if not any(key[:3] == (d, m, f) for key in latest):
                     continue
-                st = steps.get((d, f, v), [])
-                row.append(
-                    f"{fmt(a)}; worst {min(a):.3f}; {np.mean(st):.0f} steps"
-                    if st
-                    else f"{fmt(a)}; worst {min(a):.3f}"
-                )
-            out.append("| " + " | ".join(row) + " |")
+                row = [name, encoder, f"{f:.0%}"]
+                for v in VARIANTS:
+                    a = auroc.get((d, m, f, v), [])
+                    if not a:
+                        row.append("–")
+                        continue
+                    st = steps.get((d, m, f, v), [])
+                    row.append(
+                        f"{fmt(a)}; worst {min(a):.3f}; {np.mean(st):.0f} steps"
+                        if st
+                        else f"{fmt(a)}; worst {min(a):.3f}"
+                    )
+                out.append("| " + " | ".join(row) + " |")
     return out + [""]
 
 

@@ -139,11 +139,17 @@ def test_head_stability_records_and_resume(tmp_path):
     assert all(r["stages"]["head"]["steps"] >= 1 for r in recs)
     head_stability.main([*argv, "--out", str(out), "--skip-existing"])
     assert len(_records(out)) == 2
-    # the report reads default-budget records only
+    # the control encoder's heads: new records beside HEPA's, not a resume of them
+    head_stability.main([*argv, "--method", "hepa_random", "--out", str(out), "--skip-existing"])
+    recs = _records(out)
+    assert [r["method"] for r in recs] == ["hepa", "hepa", "hepa_random", "hepa_random"]
+    # the report reads default-budget records only, one row per encoder
     default = tmp_path / "default.jsonl"
     for r in recs:
         related.append_record(default, {**r, "budget": "default"})
     lines = report.head_stability_section(default)
-    (row,) = [line for line in lines if line.startswith("| synthetic | 50% |")]
+    (row,) = [line for line in lines if line.startswith("| synthetic | HEPA | 50% |")]
     assert f"worst {recs[0]['h_auroc']:.3f}" in row
     assert "–" in row  # the variants that were not run
+    (control,) = [line for line in lines if line.startswith("| synthetic | HEPA random enc.")]
+    assert f"worst {recs[2]['h_auroc']:.3f}" in control
