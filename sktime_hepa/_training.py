@@ -361,23 +361,24 @@ def fit_net(
         verbose=verbose,
         **placement,
     )
+    if max_epochs and (train_ds is None or not len(train_ds)):
+        raise ValueError(
+            "no training samples are left after holding out the validation split; "
+            "pass more or longer series, or a smaller validation_fraction."
+        )
     with seeded(seed, device):
-        if max_epochs == 0:
-            net.initialize()  # "scratch" reuses the pretraining path with no epochs
-        else:
-            if train_ds is None or not len(train_ds):
-                raise ValueError(
-                    "no training samples are left after holding out the validation split; "
-                    "pass more or longer series, or a smaller validation_fraction."
-                )
-            try:
+        try:
+            if max_epochs == 0:
+                net.initialize()  # "scratch" reuses the pretraining path with no epochs
+            else:
                 net.fit(train_ds, y=None)
-            finally:
-                if accelerator is not None:
-                    net._unwrap_accelerator()  # the plain module (DDP does not pickle)
-                    # the accelerator keeps every prepared loader, with its
-                    # training data: release them
-                    accelerator.free_memory()
+        finally:
+            if accelerator is not None:
+                net._unwrap_accelerator()  # the plain module (DDP does not pickle)
+                # the accelerator keeps every prepared module and loader (with
+                # its training data): release them
+                accelerator.free_memory()
+        if max_epochs:
             _raise_if_interrupted(net, max_epochs)
     # The collate functions close over the training series and the train split
     # holds the validation set: dropping them lets the fitted net pickle

@@ -58,6 +58,11 @@ def test_encoders_and_detectors_train_through_an_accelerator(rtf_data, accelerat
     ).fit(X)  # fmt: skip
     assert type(det.net_) is AcceleratedHEPANet
     assert np.isfinite(det.score_samples(X)).all()
+    # zero epochs (the random-encoder control) only initialises: still unwrapped, released
+    untrained = tiny_pretrainer(max_epochs=0, accelerator=accelerator, device="auto").fit(X)
+    assert not accelerator._models and not accelerator._optimizers
+    again = pickle.loads(pickle.dumps(untrained))
+    np.testing.assert_array_equal(again.transform(X), untrained.transform(X))
 
 
 def test_an_accelerator_with_precision_or_another_device_is_refused(rtf_data, accelerator):
