@@ -127,6 +127,11 @@ class Budget:
     head_epochs: int = 8
     head_samples: int = 1500
     head_patience: int = 3
+    # the head's budget in optimiser steps (issue 16): with few labels an epoch
+    # is one or two batches, so epochs alone leave the head unconverged; the
+    # head runs at least head_steps steps, and early stopping may not act
+    # before half of them
+    head_steps: int = 400
     supervised_epochs: int = 4
     supervised_samples: int = 600
     supervised_patience: int = 2
@@ -163,12 +168,27 @@ BUDGETS = {
         forest_rows=20000,
     ),
     # a smoke test of the whole pipeline in seconds (never reported)
-    "smoke": Budget(1, 64, 1, 1, 64, 1, 1, 64, 1, 500, 500, 10, 300, 16, 1, 1, 64),
+    "smoke": Budget(1, 64, 1, 1, 64, 1, 4, 1, 64, 1, 500, 500, 10, 300, 16, 1, 1, 64),
 }
 
 
 def stride_for(n_rows: int, samples: int) -> int:
     return max(1, math.ceil(n_rows / samples))
+
+
+def head_schedule(budget: Budget, n_labelled: int, *, batch_size: int = 64) -> dict:
+    """Epochs, stride and ``min_steps`` of an event head, from the budget in steps.
+
+    An epoch visits about ``min(n_labelled, head_samples)`` rows, 80 % of them
+    for training (the head's validation split), so it is
+    ``ceil(0.8 * rows / batch_size)`` optimiser steps; the head gets enough
+    epochs for ``head_steps`` steps (never fewer than ``head_epochs``), and
+    early stopping may act only after half of them.
+    """
+    stride = stride_for(n_labelled, budget.head_samples)
+    per_epoch = max(1, math.ceil(0.8 * math.ceil(n_labelled / stride) / batch_size))
+    epochs = max(budget.head_epochs, math.ceil(budget.head_steps / per_epoch))
+    return dict(max_epochs=epochs, stride=stride, min_steps=budget.head_steps // 2)
 
 
 def thin_rows(groups, max_rows: int) -> tuple[np.ndarray, int]:
@@ -340,10 +360,9 @@ def estimator(
     K = data.horizons
     head = dict(
         horizons=K,
-        max_epochs=budget.head_epochs,
         patience=budget.head_patience,
-        stride=stride_for(n_labelled, budget.head_samples),
         random_state=seed,
+        **head_schedule(budget, n_labelled),
     )
     head.update(head_params)
     if method in ("hepa", "hepa_paper", "hepa_random"):
@@ -504,6 +523,7 @@ __all__ = [
     "collapse_stats",
     "epochs_run",
     "estimator",
+    "head_schedule",
     "load_dataset",
     "load_synthetic",
     "per_epoch",

@@ -190,8 +190,12 @@ class PretrainWindows(Dataset):
         return int(self.sidx[i]), int(self.fixed[0][i]), int(self.fixed[1][i])
 
 
-def pretrain_collate(series, *, context_length, patch_size, futures=True):
-    """Batch (series, t, dt) triples into padded tensors (contexts only without futures)."""
+def pretrain_collate(series, *, context_length, patch_size, futures=True, target_length=None):
+    """Batch (series, t, dt) triples into padded tensors (contexts only without futures).
+
+    ``target_length`` (None: the whole interval ``(t, t + dt]``) is passed to
+    ``gather_futures``: the fixed-length target ending at ``t + dt``.
+    """
 
     def collate(batch):
         sidx, t, dt = (np.array(v) for v in zip(*batch, strict=True))
@@ -200,7 +204,9 @@ def pretrain_collate(series, *, context_length, patch_size, futures=True):
         )
         X = {"context": torch.from_numpy(ctx), "context_mask": torch.from_numpy(ctx_mask)}
         if futures:
-            fut, fut_mask = gather_futures(series, sidx, t, dt, patch_size=patch_size)
+            fut, fut_mask = gather_futures(
+                series, sidx, t, dt, patch_size=patch_size, length=target_length
+            )
             X["target"] = torch.from_numpy(fut)
             X["target_mask"] = torch.from_numpy(fut_mask)
             X["dt"] = torch.from_numpy(dt.astype(np.float32))

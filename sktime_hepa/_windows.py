@@ -48,15 +48,32 @@ def gather_contexts(series, sidx, t, *, context_length, patch_size):
     return _mask_missing(x, mask)
 
 
-def gather_futures(series, sidx, t, dt, *, patch_size):
-    """Future windows ``(t, t + dt]``, right-padded; same layout as contexts."""
-    W = _ceil_to(int(np.max(dt)), patch_size)
+def gather_futures(series, sidx, t, dt, *, patch_size, length=None):
+    """Future windows of rows ``(sidx[b], t[b])`` at horizons ``dt[b]``; layout as contexts.
+
+    With ``length`` None the window is the interval ``(t, t + dt]``,
+    right-padded to a multiple of the patch size. With ``length`` an int it
+    is the ``length`` steps ending at ``t + dt`` (a fixed-length target: for
+    ``dt < length`` it reaches back before ``t``; steps before the series
+    start are masked padding on the left).
+    """
     C = series[0].shape[1]
+    if length is None:
+        W = _ceil_to(int(np.max(dt)), patch_size)
+        x = np.zeros((len(t), W, C), dtype=np.float32)
+        mask = np.zeros((len(t), W), dtype=bool)
+        for b, (s, tb, n) in enumerate(zip(sidx, t, dt, strict=True)):
+            x[b, :n] = series[s][tb + 1 : tb + 1 + n]
+            mask[b, :n] = True
+        return _mask_missing(x, mask)
+    W = _ceil_to(int(length), patch_size)
     x = np.zeros((len(t), W, C), dtype=np.float32)
     mask = np.zeros((len(t), W), dtype=bool)
     for b, (s, tb, n) in enumerate(zip(sidx, t, dt, strict=True)):
-        x[b, :n] = series[s][tb + 1 : tb + 1 + n]
-        mask[b, :n] = True
+        end = tb + n + 1  # one past t + dt
+        start = max(0, end - length)
+        x[b, W - (end - start) :] = series[s][start:end]
+        mask[b, W - (end - start) :] = True
     return _mask_missing(x, mask)
 
 

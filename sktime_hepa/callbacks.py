@@ -12,10 +12,16 @@ import torch
 from sklearn.metrics import roc_auc_score
 from skorch.callbacks import Callback, EarlyStopping
 
-from .diagnostics import embedding_stats, sigreg_references
+from .diagnostics import embedding_stats, prediction_reference, sigreg_references
 from .nn.event_head import cdf_from_hazard_logits
 
-__all__ = ["CollapseMonitor", "EMATargetUpdate", "MinStepsEarlyStopping", "ValidRankScore"]
+__all__ = [
+    "CollapseMonitor",
+    "EMATargetUpdate",
+    "MinStepsEarlyStopping",
+    "PredictionReference",
+    "ValidRankScore",
+]
 
 
 class MinStepsEarlyStopping(EarlyStopping):
@@ -133,11 +139,55 @@ class CollapseMonitor(Callback):
             "h_cos": stats["cos"],
             "pred_std": pred_stats["std"],
             "pred_rank": pred_stats["rank"],
-            **sigreg_references(pred, batch_size=net.batch_size),
+            **sigreg_references(pred, batch_size=net.batch_size, scale=_sigreg_scale(net)),
         }
         for key, value in record.items():
             net.history.record(key, value)
         self.h_, self.pred_ = [], []
+
+
+class PredictionReference(Callback):
+    """Record per epoch the JEPA prediction error against a shuffled-target reference.
+
+    Collects ``(h_hat, h_star, dt)`` of the validation batches (or of the
+    training batches without a validation set), at most ``max_rows`` per
+    epoch, and records ``diagnostics.prediction_reference`` on them:
+    ``l1_shuffled`` (the error against the target of another row of nearly
+    the same ``dt``), ``pred_ratio`` (``l1`` / ``l1_shuffled``; about 1 when
+    the predictor ignores its context) and ``pred_ratio_<band>`` per dt band.
+    """
+
+    def __init__(self, *, max_rows: int = 4096):
+        self.max_rows = max_rows
+
+    def on_epoch_begin(self, net, dataset_valid=None, **kwargs):
+        self.has_valid_ = dataset_valid is not None
+        self.parts_ = []
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training == self.has_valid_ or y_pred is None:
+            return
+        if sum(len(p[2]) for p in self.parts_) >= self.max_rows:
+            return
+        h_hat, h_star = y_pred[0].detach().float().cpu(), y_pred[1].detach().float().cpu()
+        self.parts_.append((h_hat, h_star, batch[0]["dt"].detach().cpu()))  # (B,D),(B,D),(B,)
+
+    def on_epoch_end(self, net, **kwargs):
+        if sum(len(p[2]) for p in self.parts_) < 2:
+            return
+        h_hat, h_star, dt = (torch.cat(v) for v in zip(*self.parts_, strict=True))
+        ref = prediction_reference(h_hat, h_star, dt, seed=len(net.history))
+        net.history.record("l1_shuffled", ref.pop("l1_shuffled"))
+        ref.pop("l1")  # already in the history as (train|valid)_l1
+        for key, value in ref.items():
+            net.history.record(f"pred_{key}", value)
+        self.parts_ = []
+
+
+def _sigreg_scale(net) -> str:
+    """The scale of the SIGReg in the net's criterion ("batch" when it has none)."""
+    sigreg = getattr(getattr(net, "criterion_", None), "sigreg", None)
+    return getattr(sigreg, "scale", "batch")
 
 
 class ValidRankScore(Callback):

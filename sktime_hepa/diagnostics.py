@@ -16,6 +16,13 @@ Each is read against a reference value computed here as well:
 * SIGReg of a batch beside its value for an N(0, I) batch and for a constant
   batch of the same size: the statistic grows with the batch size for a
   constant, so it means nothing without the two.
+
+Spread is necessary, not sufficient: a JEPA predictor can keep its outputs
+spread and still ignore the context. ``prediction_reference`` reads the
+prediction error (the paper's epsilon) against the error of the same
+predictions scored on *another* row's target of (nearly) the same horizon. The
+ratio is about 1 for a predictor that does not use the context, whatever the
+scale of the embeddings, and well below 1 for one that predicts.
 """
 
 from __future__ import annotations
@@ -29,8 +36,13 @@ __all__ = [
     "CollapseWarning",
     "COLLAPSE_COSINE",
     "COLLAPSE_RANK",
+    "DT_BANDS",
+    "PREDICTION_RATIO_BOUND",
+    "PredictionWarning",
     "embedding_stats",
     "is_collapsed",
+    "matched_partners",
+    "prediction_reference",
     "sigreg_references",
 ]
 
@@ -41,8 +53,21 @@ COLLAPSE_COSINE = 0.99
 COLLAPSE_RANK = 1.5
 
 
+#: Held-out prediction ratio (real / shuffled target) above which a pretrained
+#: JEPA predictor counts as not predicting. An untrained predictor scores ~1.0
+#: (tests/test_prediction_reference.py); a predictive FD001 encoder ~0.5
+#: (docs/design.md, "The pretraining objective").
+PREDICTION_RATIO_BOUND = 0.8
+#: Horizon bands ``[lo, hi]`` of the per-band ratios (None: no upper end).
+DT_BANDS = ((1, 3), (4, 15), (16, 63), (64, None))
+
+
 class CollapseWarning(UserWarning):
     """A fitted encoder maps (nearly) every row to the same embedding."""
+
+
+class PredictionWarning(UserWarning):
+    """A pretrained predictor is no closer to its own target than to another row's."""
 
 
 def embedding_stats(Z) -> dict:
@@ -82,12 +107,15 @@ def is_collapsed(stats: dict) -> bool:
 
 
 @torch.no_grad()
-def sigreg_references(Z, *, batch_size: int, n_draws: int = 4, seed: int = 0) -> dict:
+def sigreg_references(
+    Z, *, batch_size: int, n_draws: int = 4, seed: int = 0, scale: str = "batch"
+) -> dict:
     """SIGReg of N(0, I) batches and of a constant batch, at ``Z``'s width.
 
     The constant is the mean row of ``Z``, so the reference is the value the
     regulariser would take if the batch collapsed onto its own mean. The
-    caller's torch RNG is left untouched.
+    caller's torch RNG is left untouched. ``scale`` is the regulariser's
+    (``SIGReg``): the references are on the scale of the loss they sit beside.
 
     Returns
     -------
@@ -96,9 +124,78 @@ def sigreg_references(Z, *, batch_size: int, n_draws: int = 4, seed: int = 0) ->
     """
     Z = torch.as_tensor(Z).detach().to("cpu", torch.float32)  # (n, d)
     n = max(2, min(batch_size, len(Z)))
-    sigreg = SIGReg()
+    sigreg = SIGReg(scale=scale)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gauss = np.mean([float(sigreg(torch.randn(n, Z.shape[1]))) for _ in range(n_draws)])
         const = float(sigreg(Z.mean(0, keepdim=True).expand(n, -1)))
     return {"sigreg_gauss_ref": float(gauss), "sigreg_const_ref": const}
+
+
+def band_name(lo: int, hi: int | None) -> str:
+    """History key suffix of a dt band: ``dt1_3``, ``dt64_``."""
+    return f"dt{lo}_{'' if hi is None else hi}"
+
+
+def matched_partners(dt, *, seed: int = 0) -> np.ndarray:
+    """For each row, another row whose horizon is (nearly) the same.
+
+    Rows are sorted by ``dt`` with random tie-breaking and each is paired
+    with the next one in that order (the last with the first), so the partner
+    is a random row of equal or adjacent ``dt``, not a neighbour in time of
+    the same series. Matching on ``dt`` keeps a predictor that only reads the
+    horizon from looking predictive.
+    """
+    dt = np.asarray(dt)
+    if len(dt) < 2:
+        raise ValueError("a shuffled reference needs at least 2 rows.")
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(len(dt)), dt))  # by dt, random among ties
+    partner = np.empty(len(dt), dtype=np.int64)
+    partner[order] = np.roll(order, -1)
+    return partner
+
+
+@torch.no_grad()
+def prediction_reference(h_hat, h_star, dt, *, seed: int = 0) -> dict:
+    """The JEPA prediction error beside its shuffled-target reference.
+
+    Parameters
+    ----------
+    h_hat, h_star : array-like or Tensor of shape (n, d)
+        Predicted and actual target embeddings of n held-out windows.
+    dt : array-like of shape (n,)
+        The horizon of each window.
+    seed : int, default=0
+        Tie-breaking of the partner draw (``matched_partners``).
+
+    Returns
+    -------
+    ref : dict
+        ``l1``: mean per-dimension ``|normalize(h_hat) - normalize(h_star)|``
+        (the paper's epsilon); ``l1_shuffled``: the same against the target
+        of a partner row of (nearly) equal ``dt``; ``ratio``: their quotient
+        (about 1 when the predictor ignores the context); ``ratio_<band>``
+        per ``DT_BANDS`` band that holds at least 2 rows (NaN otherwise).
+    """
+    h_hat = torch.nn.functional.normalize(torch.as_tensor(h_hat).detach().cpu().double(), dim=-1)
+    h_star = torch.nn.functional.normalize(torch.as_tensor(h_star).detach().cpu().double(), dim=-1)
+    dt = np.asarray(torch.as_tensor(dt).cpu()).astype(np.int64)
+    partner = torch.from_numpy(matched_partners(dt, seed=seed))
+    real = (h_hat - h_star).abs().mean(-1).numpy()  # (n,)
+    shuffled = (h_hat - h_star[partner]).abs().mean(-1).numpy()  # (n,)
+    out = {
+        "l1": float(real.mean()),
+        "l1_shuffled": float(shuffled.mean()),
+        "ratio": _ratio(real, shuffled),
+    }
+    for lo, hi in DT_BANDS:
+        sel = (dt >= lo) & (dt <= (np.inf if hi is None else hi))
+        out[f"ratio_{band_name(lo, hi)}"] = _ratio(real[sel], shuffled[sel])
+    return out
+
+
+def _ratio(real, shuffled) -> float:
+    if len(real) < 2 or shuffled.mean() <= 0:
+        return float("nan")
+    return float(real.mean() / shuffled.mean())

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from numbers import Integral, Real
 
+import numpy as np
+import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._inference import module_device
+from .._rows import PanelRows, PretrainWindows, pretrain_collate
 from .._training import TRAINING_CONSTRAINTS
-from ..callbacks import CollapseMonitor, EMATargetUpdate
+from ..callbacks import CollapseMonitor, EMATargetUpdate, PredictionReference
+from ..diagnostics import PREDICTION_RATIO_BOUND, PredictionWarning, prediction_reference
 from ..nn.encoder import NORMALIZATIONS
 from ..nn.hepa import JEPAModule
 from ..nn.losses import L1_REDUCTIONS, SIGREG_ON, JEPALoss
 from ..nn.predictor import HorizonPredictor
+from ..nn.sigreg import SIGREG_SCALES
+from ..panel import as_panel
 from ._base import (
     MISSING_CONSTRAINTS,
     SIZE_CONSTRAINTS,
@@ -49,7 +58,13 @@ class HEPAPretrainer(SelfSupervisedEncoder):
     max_horizon : int, default=200
         Largest pretraining horizon.
     alpha : float, default=0.1
-        SIGReg weight in ``(1 - alpha) * L1 + alpha * SIGReg``.
+        SIGReg weight in ``(1 - alpha) * L1 + alpha * SIGReg`` (the paper's).
+    sigreg_scale : {"none", "batch"}, default="none"
+        "none": SIGReg is the Epps-Pulley distance itself, so ``alpha`` means
+        the same at every batch size. "batch": the distance times the batch
+        size (LeJEPA's test statistic; the package's former default), which at
+        batch 64 weighs SIGReg 64 times more: the predictor then stops
+        predicting (held-out ratio ~0.98 on FD001, docs/design.md).
     l1_reduction : {"mean", "sum"}, default="mean"
         Reduction of the L1 term over embedding dimensions. "mean" gives the
         paper's loss scale (converged epsilon ~0.015-0.06); "sum" makes the L1
@@ -61,6 +76,11 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         output only (the paper's section 3.1). With "predictor" alone ``h_t``
         keeps an effective rank of ~5-7 of 256 and BATADAL's encoder scores
         at chance; "all" keeps it spread (docs/design.md, objective comparison).
+    target_window : {"interval", "patch"}, default="interval"
+        The future the predictor predicts at horizon dt. "interval": the whole
+        interval ``x_(t, t+dt]`` (the paper), whose embedding can tell dt by
+        its length alone. "patch": the ``patch_size`` steps ending at ``t+dt``,
+        the same length at every dt, so only its content differs.
     target_encoder : {"shared", "ema"}, default="shared"
         "shared": the target branch is the encoder itself, trained jointly
         (the paper). "ema": a frozen copy updated as an exponential moving
@@ -118,7 +138,17 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         epoch's validation batches: ``h_std``, ``h_rank``, ``h_cos`` (spread
         of ``h_t``), ``pred_std``, ``pred_rank`` (of the predictor output) and
         ``sigreg_gauss_ref`` / ``sigreg_const_ref`` (SIGReg of an N(0, I) and
-        of a constant batch of the same size; see ``sktime_hepa.diagnostics``).
+        of a constant batch of the same size; see ``sktime_hepa.diagnostics``),
+        and the prediction reference: ``l1_shuffled`` (the error against the
+        target of another row of nearly the same dt), ``pred_ratio`` (real /
+        shuffled; ~1 for a predictor that ignores its context) and
+        ``pred_ratio_dt1_3`` ... ``pred_ratio_dt64_`` per dt band.
+    prediction_reference_ : dict
+        ``prediction_error`` of the fitted encoder and predictor on the held-out
+        validation windows (the training windows without validation): ``l1``,
+        ``l1_shuffled``, ``ratio`` and the per-band ratios. A
+        ``PredictionWarning`` is raised when ``ratio`` is above
+        ``diagnostics.PREDICTION_RATIO_BOUND`` (0.8).
     collapse_stats_ : dict
         ``std``, ``rank`` and ``cos`` of the fitted encoder's ``h_t`` on up to
         1024 training rows; a ``CollapseWarning`` is raised when they show
@@ -142,8 +172,10 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         "normalization": [StrOptions(set(NORMALIZATIONS))],
         "max_horizon": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
+        "sigreg_scale": [StrOptions(set(SIGREG_SCALES))],
         "l1_reduction": [StrOptions(set(L1_REDUCTIONS))],
         "sigreg_on": [StrOptions(set(SIGREG_ON))],
+        "target_window": [StrOptions({"interval", "patch"})],
         "target_encoder": [StrOptions({"shared", "ema"})],
         "ema_momentum": [Interval(Real, 0, 1, closed="both")],
         **TRAINING_CONSTRAINTS,
@@ -163,8 +195,10 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         normalization="instance",
         max_horizon=200,
         alpha=0.1,
+        sigreg_scale="none",
         l1_reduction="mean",
         sigreg_on="all",
+        target_window="interval",
         target_encoder="shared",
         ema_momentum=0.99,
         lr=3e-4,
@@ -192,8 +226,10 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         self.normalization = normalization
         self.max_horizon = max_horizon
         self.alpha = alpha
+        self.sigreg_scale = sigreg_scale
         self.l1_reduction = l1_reduction
         self.sigreg_on = sigreg_on
+        self.target_window = target_window
         self.target_encoder = target_encoder
         self.ema_momentum = ema_momentum
         self.lr = lr
@@ -217,11 +253,20 @@ class HEPAPretrainer(SelfSupervisedEncoder):
     def _max_horizon(self) -> int:
         return self.max_horizon
 
+    @property
+    def _target_length(self):
+        return self.patch_size if self.target_window == "patch" else None
+
     def _criterion(self):
-        return JEPALoss(alpha=self.alpha, l1_reduction=self.l1_reduction, sigreg_on=self.sigreg_on)
+        return JEPALoss(
+            alpha=self.alpha,
+            l1_reduction=self.l1_reduction,
+            sigreg_on=self.sigreg_on,
+            sigreg_scale=self.sigreg_scale,
+        )
 
     def _stage_callbacks(self) -> list:
-        named = [("collapse", CollapseMonitor())]
+        named = [("collapse", CollapseMonitor()), ("prediction", PredictionReference())]
         if self.target_encoder == "ema":
             named.append(("ema_target", EMATargetUpdate(self.ema_momentum)))
         return named
@@ -250,3 +295,92 @@ class HEPAPretrainer(SelfSupervisedEncoder):
             "encoder": count_parameters(module.encoder),
             "predictor": count_parameters(module.predictor),
         }
+
+    def prediction_error(self, X, *, max_windows=4096, random_state=0):
+        """The predictor's error on the future windows of X, beside a shuffled reference.
+
+        Windows ``(t, dt)`` are drawn over every series of X as in
+        pretraining (one anchor per stride cell, ``dt`` log-uniform in
+        ``[1, max_horizon]`` and inside the series), each context encoded,
+        its future predicted and compared with the encoded future. Read
+        ``ratio``: about 1 when the predictor ignores its context, well below
+        1 when it predicts (``diagnostics.prediction_reference``).
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``, with the same sensors
+            Held-out series (a series needs 2 or more steps to give a window).
+        max_windows : int, default=4096
+            At most this many windows (the anchor stride grows with X).
+        random_state : int, default=0
+            Seeds the windows' horizons and the shuffled partners.
+
+        Returns
+        -------
+        ref : dict
+            ``l1`` (the paper's epsilon), ``l1_shuffled``, ``ratio``,
+            ``ratio_dt1_3`` ... ``ratio_dt64_`` (NaN for a band without rows)
+            and ``n_windows``.
+        """
+        check_is_fitted(self)
+        if isinstance(max_windows, bool) or not isinstance(max_windows, Integral):
+            raise ValueError(f"max_windows must be an integer >= 2, got {max_windows!r}.")
+        if max_windows < 2:
+            raise ValueError(f"max_windows must be an integer >= 2, got {max_windows!r}.")
+        if isinstance(random_state, bool) or not isinstance(random_state, Integral):
+            raise ValueError(f"random_state must be an int, got {random_state!r}.")
+        source = self.to_rows(X)
+        segments = [(i, 0, int(n)) for i, n in enumerate(source.panel.lengths)]
+        return self._held_out_reference(source, segments, int(random_state), max_windows)
+
+    def _held_out_reference(self, source: PanelRows, segments, seed: int, max_windows: int):
+        n_anchors = sum(max(hi - lo - 1, 0) for _, lo, hi in segments)
+        if n_anchors < 2:
+            raise ValueError(
+                "X gives fewer than 2 windows with a future step; the prediction error "
+                "needs at least 2 (series of 2 or more steps)."
+            )
+        panel = source.panel
+        windows = PretrainWindows(
+            segments,
+            stride=max(1, math.ceil(n_anchors / max_windows)),
+            max_horizon=self.max_horizon,
+            random=False,
+            seed=seed,
+            observed=panel.observed_steps() if panel.has_missing else None,
+        )
+        collate = pretrain_collate(
+            panel.series,
+            context_length=source.context_length,
+            patch_size=self.patch_size,
+            target_length=self._target_length,
+        )
+        module = self.net_.module_
+        device = module_device(module)
+        module.eval()
+        parts = []
+        with torch.inference_mode():
+            for start in range(0, len(windows), 256):
+                batch, _ = collate(
+                    [windows[i] for i in range(start, min(start + 256, len(windows)))]
+                )
+                batch = {k: v.to(device) for k, v in batch.items()}
+                h_hat, h_star, _ = module(**batch)  # (b, D), (b, D), _
+                parts.append((h_hat.float().cpu(), h_star.float().cpu(), batch["dt"].cpu()))
+        h_hat, h_star, dt = (torch.cat(v) for v in zip(*parts, strict=True))
+        return {**prediction_reference(h_hat, h_star, dt, seed=seed), "n_windows": len(dt)}
+
+    def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
+        ref = self._held_out_reference(source, segments, seed, 4096)
+        if self.max_epochs and ref["ratio"] > PREDICTION_RATIO_BOUND:
+            warnings.warn(
+                f"HEPAPretrainer's predictor did not learn to predict: on the held-out "
+                f"windows its error against the real future target is {ref['ratio']:.3f} "
+                f"of its error against another row's target (bound {PREDICTION_RATIO_BOUND}; "
+                "a predictor that ignores its context scores ~1). Try sigreg_scale='none' "
+                "or a smaller alpha, more epochs, or a lower lr; history_ shows pred_ratio "
+                "per epoch.",
+                PredictionWarning,
+                stacklevel=4,  # _after_pretraining <- fit <- fit_atomically <- the caller
+            )
+        self.prediction_reference_ = ref

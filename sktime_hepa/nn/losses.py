@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .event_head import log_survival
-from .sigreg import SIGReg
+from .sigreg import SIGREG_SCALES, SIGReg
 
 L1_REDUCTIONS = ("sum", "mean")
 SIGREG_ON = ("predictor", "all")
@@ -29,20 +29,30 @@ class JEPALoss(nn.Module):
         "predictor" regularises the predictor output ``h_hat`` only (the
         paper); "all" also the context embedding ``h_t`` and the target
         ``h*`` (as LeJEPA does on every embedding), averaging the three.
+    sigreg_scale : {"batch", "none"}
+        "batch": SIGReg is the Epps-Pulley test statistic, multiplied by the
+        batch size (LeJEPA); "none": the distance itself (``SIGReg``).
     """
 
     def __init__(
-        self, *, alpha: float = 0.1, l1_reduction: str = "mean", sigreg_on: str = "predictor"
+        self,
+        *,
+        alpha: float = 0.1,
+        l1_reduction: str = "mean",
+        sigreg_on: str = "predictor",
+        sigreg_scale: str = "batch",
     ):
         super().__init__()
         if l1_reduction not in L1_REDUCTIONS:
             raise ValueError(f"l1_reduction must be one of {L1_REDUCTIONS}.")
         if sigreg_on not in SIGREG_ON:
             raise ValueError(f"sigreg_on must be one of {SIGREG_ON}.")
+        if sigreg_scale not in SIGREG_SCALES:
+            raise ValueError(f"sigreg_scale must be one of {SIGREG_SCALES}.")
         self.alpha = alpha
         self.l1_reduction = l1_reduction
         self.sigreg_on = sigreg_on
-        self.sigreg = SIGReg()
+        self.sigreg = SIGReg(scale=sigreg_scale)
 
     def forward(self, y_pred, y_true=None):
         h_hat, h_star = y_pred[0], y_pred[1]  # (B, D), (B, D); y_pred[2] is h_t when given
