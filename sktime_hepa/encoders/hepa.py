@@ -6,7 +6,6 @@ import math
 import warnings
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -21,7 +20,6 @@ from ..nn.hepa import JEPAModule
 from ..nn.losses import L1_REDUCTIONS, SIGREG_ON, JEPALoss
 from ..nn.predictor import HorizonPredictor
 from ..nn.sigreg import SIGREG_SCALES
-from ..panel import as_panel
 from ._base import (
     MISSING_CONSTRAINTS,
     SIZE_CONSTRAINTS,
