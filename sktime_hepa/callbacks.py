@@ -19,6 +19,7 @@ __all__ = [
     "CollapseMonitor",
     "EMATargetUpdate",
     "MinStepsEarlyStopping",
+    "PartRatio",
     "PredictionReference",
     "ValidRankScore",
 ]
@@ -182,6 +183,35 @@ class PredictionReference(Callback):
         for key, value in ref.items():
             net.history.record(f"pred_{key}", value)
         self.parts_ = []
+
+
+class PartRatio(Callback):
+    """Record per epoch the ratio of two loss parts (a loss over its reference value).
+
+    Reads ``valid_<numerator>`` and ``valid_<denominator>`` of the epoch (the
+    ``train_`` ones when the fit has no validation set) and records
+    ``name`` = their quotient. Must come after the parts' scoring callbacks.
+
+    Parameters
+    ----------
+    numerator, denominator : str
+        Part names (``_part_names`` of the estimator).
+    name : str
+        History key of the ratio.
+    """
+
+    def __init__(self, numerator: str, denominator: str, *, name: str):
+        self.numerator = numerator
+        self.denominator = denominator
+        self.name = name
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for prefix in ("valid_", "train_"):
+            num, den = row.get(prefix + self.numerator), row.get(prefix + self.denominator)
+            if num is not None and den is not None:
+                net.history.record(self.name, float(num) / float(den) if den > 0 else float("nan"))
+                return
 
 
 def _sigreg_scale(net) -> str:

@@ -14,7 +14,13 @@ from .._inference import module_device
 from .._rows import PanelRows, PretrainWindows, pretrain_collate
 from .._training import TRAINING_CONSTRAINTS
 from ..callbacks import CollapseMonitor, EMATargetUpdate, PredictionReference
-from ..diagnostics import PREDICTION_RATIO_BOUND, PredictionWarning, prediction_reference
+from ..diagnostics import (
+    DT_BANDS,
+    PREDICTION_RATIO_BOUND,
+    PredictionWarning,
+    band_name,
+    prediction_reference,
+)
 from ..nn.encoder import NORMALIZATIONS
 from ..nn.hepa import JEPAModule
 from ..nn.losses import L1_REDUCTIONS, SIGREG_ON, JEPALoss
@@ -369,6 +375,12 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         return {**prediction_reference(h_hat, h_star, dt, seed=seed), "n_windows": len(dt)}
 
     def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
+        if sum(max(hi - lo - 1, 0) for _, lo, hi in segments) < 2:
+            # too short to hold out 2 windows: no reference, and nothing to warn about
+            nan = float("nan")
+            keys = ["l1", "l1_shuffled", "ratio"] + [f"ratio_{band_name(*b)}" for b in DT_BANDS]
+            self.prediction_reference_ = {**dict.fromkeys(keys, nan), "n_windows": 0}
+            return
         ref = self._held_out_reference(source, segments, seed, 4096)
         if self.max_epochs and ref["ratio"] > PREDICTION_RATIO_BOUND:
             warnings.warn(

@@ -7,6 +7,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._training import TRAINING_CONSTRAINTS
+from ..callbacks import PartRatio
 from ..nn.encoder import NORMALIZATIONS
 from ..nn.mae import MAEModule, MaskedReconstructionLoss
 from ._base import (
@@ -86,7 +87,7 @@ class MAEPretrainer(SelfSupervisedEncoder):
         **TRAINING_CONSTRAINTS,
         **MISSING_CONSTRAINTS,
     }
-    _part_names = ("mse",)
+    _part_names = ("mse", "mse_mean_ref")
     _max_horizon = 1  # no future window: the targets are the context's own patches
 
     def __init__(
@@ -140,6 +141,9 @@ class MAEPretrainer(SelfSupervisedEncoder):
 
     def _criterion(self):
         return MaskedReconstructionLoss()
+
+    def _stage_callbacks(self) -> list:
+        return [("reference", PartRatio("mse", "mse_mean_ref", name="mse_ratio"))]
 
     def _build_module(self, n_channels: int) -> MAEModule:
         return MAEModule(

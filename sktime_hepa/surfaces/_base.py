@@ -52,6 +52,69 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
         event = self.predict_proba(X)[:, 1] > 0.5  # checks fitted before classes_
         return self.classes_[event.astype(int)]
 
+    @property
+    def unique_times_(self) -> np.ndarray:
+        """The horizons ``1 .. horizons`` on which the survival functions are defined."""
+        check_is_fitted(self)
+        return np.arange(1, self.horizons + 1, dtype=np.float64)
+
+    def predict_survival_function(self, X, return_array=False):
+        """Survival function ``S(dt) = 1 - p(t, dt)`` of each row, on ``dt = 1 .. horizons``.
+
+        scikit-survival's convention: its scorers
+        (``as_cumulative_dynamic_auc_scorer``, ``as_integrated_brier_score_scorer``)
+        and metrics read these functions as they read those of its own models.
+
+        Parameters
+        ----------
+        X : same format and sensors as in ``fit``
+        return_array : bool, default=False
+            True: an array of shape (n_rows, horizons), column k-1 holding
+            ``S(k)``. False: one ``sksurv.functions.StepFunction`` per row
+            over ``unique_times_`` (needs scikit-survival).
+
+        Returns
+        -------
+        survival : ndarray of float64 of shape (n_rows, horizons), or ndarray of StepFunction
+        """
+        return self._step_functions(X, return_array, cumulative_hazard=False)
+
+    def predict_cumulative_hazard_function(self, X, return_array=False):
+        """Cumulative hazard ``H(dt) = -log S(dt)`` of each row, on ``dt = 1 .. horizons``.
+
+        Non-decreasing in ``dt``, like the surface, so risk rankings at any
+        horizon are the surface's own (scikit-survival's
+        ``cumulative_dynamic_auc`` on it equals the package's per-horizon AUROC).
+
+        Parameters
+        ----------
+        X : same format and sensors as in ``fit``
+        return_array : bool, default=False
+            As in :meth:`predict_survival_function`.
+
+        Returns
+        -------
+        cumulative_hazard : ndarray of float64 of shape (n_rows, horizons), or ndarray of StepFunction
+        """
+        return self._step_functions(X, return_array, cumulative_hazard=True)
+
+    def _step_functions(self, X, return_array, *, cumulative_hazard: bool):
+        if not isinstance(return_array, bool | np.bool_):
+            raise ValueError(f"return_array must be True or False, got {return_array!r}.")
+        survival = 1.0 - np.asarray(self.predict_surface(X), dtype=np.float64)  # (n, K)
+        values = -np.log(np.clip(survival, 1e-300, 1.0)) if cumulative_hazard else survival
+        if return_array:
+            return values
+        try:
+            from sksurv.functions import StepFunction
+        except ImportError:  # pragma: no cover - scikit-survival is in the test extra
+            raise ImportError(
+                "StepFunction objects need scikit-survival (pip install "
+                "'sktime_hepa[survival]'); return_array=True gives the same values as an array."
+            ) from None
+        times = self.unique_times_
+        return np.array([StepFunction(times, row) for row in values], dtype=object)
+
     def score(self, X, y, sample_weight=None):
         """h-AUROC of the surface against y (the package's headline metric).
 
