@@ -80,7 +80,9 @@ def study_table(records) -> list[str]:
                 fmt([r.get("pc1_time_spearman") for r in p], 2),
             ]
             for f in fractions:
-                row.append(fmt([r["h_auroc"] for k, r in sorted(head.items()) if k[:3] == (d, v, f)]))
+                row.append(
+                    fmt([r["h_auroc"] for k, r in sorted(head.items()) if k[:3] == (d, v, f)])
+                )
             lines.append("| " + " | ".join(row) + " |")
     return lines
 
