@@ -48,7 +48,7 @@ def fmt(values, digits=3) -> str:
 
 
 def latest(records, kind) -> dict:
-    """(dataset, variant, label_fraction, seed) -> the latest record of that kind (default budget)."""
+    """(dataset, variant, label_fraction, seed) -> latest record of a kind (default budget)."""
     out = {}
     for r in records:
         if r.get("kind") == kind and r.get("budget", "default") == "default":
@@ -57,7 +57,7 @@ def latest(records, kind) -> dict:
 
 
 def study_table(records) -> list[str]:
-    """dataset x variant: held-out ratio, epsilon, rank, PC1-time rho, h-AUROC per label fraction."""
+    """dataset x variant: held-out ratio, epsilon, rank, PC1-time rho, h-AUROC per fraction."""
     pre, head = latest(records, "pretrain"), latest(records, "head")
     if not pre and not head:
         return ["No pretraining-study records yet."]

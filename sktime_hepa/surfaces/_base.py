@@ -75,7 +75,7 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        survival : ndarray of float64 of shape (n_rows, horizons), or ndarray of StepFunction
+        survival : ndarray of float64 (n_rows, horizons), or ndarray of StepFunction
         """
         return self._step_functions(X, return_array, cumulative_hazard=False)
 
@@ -94,7 +94,7 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        cumulative_hazard : ndarray of float64 of shape (n_rows, horizons), or ndarray of StepFunction
+        cumulative_hazard : ndarray of float64 (n_rows, horizons), or ndarray of StepFunction
         """
         return self._step_functions(X, return_array, cumulative_hazard=True)
 
