@@ -184,6 +184,7 @@ def test_controls_run_in_all_with_hepa_settings(synthetic):
         METHODS,
         SELF_SUPERVISED,
         estimator,
+        head_schedule,
         pretrainer,
     )
 
@@ -200,7 +201,9 @@ def test_controls_run_in_all_with_hepa_settings(synthetic):
         scratch.pretrainer.get_params()
         == pretrainer("hepa", synthetic, b, 0, len(synthetic.X_train)).get_params()
     )
-    assert scratch.max_epochs == b.head_epochs and scratch.patience == b.head_patience
+    schedule = head_schedule(b, 100)
+    assert scratch.max_epochs == schedule["max_epochs"] >= b.head_epochs
+    assert scratch.min_steps == b.head_steps // 2 and scratch.patience == b.head_patience
     fitted = pretrainer("hepa_random", synthetic, b, 0, 1000).fit(synthetic.X_train)
     head = estimator("hepa_random", synthetic, b, 0, 100, fitted, standardize=True)
     assert isinstance(head.pretrainer, FrozenEstimator) and head.standardize
@@ -224,3 +227,17 @@ def test_collapse_stats_read_the_last_epoch():
     assert stats == {"valid_l1": 0.4, "h_rank": None, "epoch": 2, "best_epoch": 1}
     assert per_epoch(pre) == [0.5, 0.4] and best_epoch(pre) == 1
     assert collapse_stats(SimpleNamespace(history_=[{"epoch": 1, "train_loss": 1.0}])) is None
+
+
+def test_head_schedule_reaches_the_step_budget_at_any_label_count():
+    import math
+
+    from benchmarks.protocol import BUDGETS, head_schedule
+
+    b = BUDGETS["default"]
+    for n_labelled in (30, 300, 3000, 30000):
+        s = head_schedule(b, n_labelled)
+        per_epoch = max(1, math.ceil(0.8 * math.ceil(n_labelled / s["stride"]) / 64))
+        assert s["max_epochs"] * per_epoch >= b.head_steps  # enough steps, whatever the labels
+        assert s["max_epochs"] >= b.head_epochs and s["min_steps"] == b.head_steps // 2
+    assert head_schedule(b, 30)["max_epochs"] == b.head_steps  # one batch per epoch
