@@ -135,6 +135,14 @@ def main(argv=None):
     parser.add_argument("--labels", nargs="*", type=float, default=[0.1])
     parser.add_argument("--budget", default="default", choices=sorted(BUDGETS))
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--finetune",
+        nargs="+",
+        default=["predictor"],
+        choices=["predictor", "head"],
+        help="head modes per pretrainer: 'predictor' (pred-FT) records as the variant, "
+        "'head' (event head only on the frozen pretrained predictor) as '<variant>+head'",
+    )
     parser.add_argument("--skip-existing", action="store_true")
     args = parser.parse_args(argv)
     unknown = set(args.variant) - set(VARIANTS)
@@ -166,7 +174,15 @@ def main(argv=None):
                         flush=True,
                     )
             for variant in args.variant:
-                todo = [f for f in args.labels if ("head", dataset, variant, seed, f) not in done]
+                heads = [
+                    (m, variant if m == "predictor" else f"{variant}+{m}") for m in args.finetune
+                ]
+                todo = [
+                    (f, mode, name)
+                    for f in args.labels
+                    for mode, name in heads
+                    if ("head", dataset, name, seed, f) not in done
+                ]
                 if ("pretrain", dataset, variant, seed, None) in done and not todo:
                     continue
                 t0 = time.perf_counter()
@@ -181,7 +197,7 @@ def main(argv=None):
                         f"({seconds:.0f}s)",
                         flush=True,
                     )
-                for fraction in todo:
+                for fraction, mode, name in todo:
                     rec = run_one(
                         data,
                         "hepa",
@@ -192,16 +208,18 @@ def main(argv=None):
                         seconds,
                         data.test_rows,
                         commit,
+                        **({} if mode == "predictor" else {"finetune": mode}),
                     )
                     rec.update(
                         kind="head",
-                        variant=variant,
+                        variant=name,
                         budget=args.budget,
+                        finetune=mode,
                         pretrainer_params=VARIANTS[variant],
                     )
                     append_record(args.out, rec)
                     print(
-                        f"{dataset} {variant} seed={seed} labels={fraction:g}: "
+                        f"{dataset} {name} seed={seed} labels={fraction:g}: "
                         f"h-AUROC {rec['h_auroc']:.3f} ({time.perf_counter() - t0:.0f}s)",
                         flush=True,
                     )

@@ -56,6 +56,14 @@ def latest(records, kind) -> dict:
     return out
 
 
+def variant_order(present) -> list[str]:
+    """The study's variants in ``VARIANTS`` order, each followed by its ``+<head>`` rows."""
+    order = []
+    for v in [*VARIANTS, *CONTROL_ORDER]:
+        order += sorted(p for p in present if p == v or p.startswith(v + "+"))
+    return list(dict.fromkeys(order + sorted(set(present) - set(order))))
+
+
 def study_table(records) -> list[str]:
     """dataset x variant: held-out ratio, epsilon, rank, PC1-time rho, h-AUROC per fraction."""
     pre, head = latest(records, "pretrain"), latest(records, "head")
@@ -68,11 +76,12 @@ def study_table(records) -> list[str]:
     datasets = [d for d in NAMES if any(k[0] == d for k in (*pre, *head))]
     for d in datasets:
         present = {k[1] for k in (*pre, *head) if k[0] == d}
-        order = [v for v in VARIANTS if v in present and v != "random"]
-        order += [v for v in CONTROL_ORDER if v in present]
+        order = [v for v in variant_order(present) if v not in CONTROL_ORDER]
+        order += [v for v in variant_order(present) if v in CONTROL_ORDER]
         for v in order:
-            p = [r for k, r in sorted(pre.items()) if k[:2] == (d, v)]
-            row = [NAMES[d], f"**{v}**" if v in CONTROL_ORDER else v]
+            base = v.split("+")[0]  # a head variant shares its pretrainer's statistics
+            p = [r for k, r in sorted(pre.items()) if k[:2] == (d, base)]
+            row = [NAMES[d], f"**{v}**" if v.split("+")[0] in CONTROL_ORDER else v]
             row += [
                 fmt([r["test_prediction"]["ratio"] for r in p]),
                 fmt([r["test_prediction"]["l1"] for r in p], 4),
@@ -102,7 +111,7 @@ def band_table(records) -> list[str]:
     for (d, v, _, _), r in sorted(pre.items()):
         groups[(d, v)].append(r)
     for d in NAMES:
-        for v in [*VARIANTS]:
+        for v in variant_order({k[1] for k in pre if k[0] == d}):
             rs = groups.get((d, v))
             if not rs:
                 continue

@@ -36,11 +36,14 @@ from ._base import SurfaceEstimator
 
 __all__ = ["HEPAEventPredictor"]
 
-FINETUNE_MODES = ("predictor", "probe", "end_to_end", "scratch")
+FINETUNE_MODES = ("predictor", "head", "probe", "end_to_end", "scratch")
+#: Modes whose encoder stays frozen (the network trains on precomputed h_t).
+FROZEN_MODES = ("predictor", "head", "probe")
 HEADS = ("predictor", "dt_mlp")
 #: The parts each finetune mode trains (the rest is frozen).
 TRAINED_PARTS = {
     "predictor": {"predictor", "head"},
+    "head": {"head"},
     "probe": {"head"},
     "end_to_end": {"encoder", "predictor", "head"},
     "scratch": {"encoder", "predictor", "head"},
@@ -69,8 +72,13 @@ class HEPAEventPredictor(SurfaceEstimator):
         embeddings ``h_t`` (the output of an encoder's ``transform``, e.g. in
         a Pipeline, also as a DataFrame under ``set_output(transform="pandas")``);
         that is also detected automatically when ``pretrainer`` is None.
-    finetune : {"predictor", "probe", "end_to_end", "scratch"}, default="predictor"
+    finetune : {"predictor", "head", "probe", "end_to_end", "scratch"}, default="predictor"
         "predictor" (paper's pred-FT): encoder frozen, predictor + head trained.
+        "head": encoder and pretrained predictor frozen, only the event head
+        trained (769 parameters at d=256): a linear read-out of the predicted
+        future embeddings, the few-label regime in which what pretraining
+        learned is used as is (docs/design.md, "Few-label heads"). Needs a
+        pretrainer with a predictor (``HEPAPretrainer``).
         "probe": the paper's linear probe (appendix F): one ``Linear(d, 1)``
         on the frozen ``h_t`` gives a hazard shared by every horizon (d + 1
         trained parameters); the surface stays monotone.
@@ -91,7 +99,7 @@ class HEPAEventPredictor(SurfaceEstimator):
     standardize : bool, default=False
         z-score the frozen ``h_t`` per dimension (statistics of the labelled
         training rows, stored in the network) before the predictor or head.
-        Only with a frozen encoder ("predictor", "probe").
+        Only with a frozen encoder ("predictor", "head", "probe").
     lr, weight_decay, batch_size : float, float, int
         AdamW settings; paper 1e-3, 1e-2, 64.
     max_epochs, patience : int
@@ -290,7 +298,12 @@ class HEPAEventPredictor(SurfaceEstimator):
                 f"{self.pretrainer!r} would encode them again as if they were sensors; "
                 "use pretrainer=None (or 'passthrough') after an encoder step."
             )
-        frozen = self.finetune in ("predictor", "probe")
+        frozen = self.finetune in FROZEN_MODES
+        if self.finetune == "head" and self.head != "predictor":
+            raise ValueError(
+                f"finetune='head' reads out the pretrained predictor; head={self.head!r} "
+                "would train a new one (use finetune='predictor' with it)."
+            )
         if embeddings_in and not frozen:
             raise ValueError(
                 f"finetune={self.finetune!r} needs raw series and an encoder estimator, but X "
@@ -379,7 +392,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         at inference) and the network trains on those ``h_t``; a trained one
         reads contexts per batch.
         """
-        if self.finetune not in ("predictor", "probe") or isinstance(source, EmbeddingRows):
+        if self.finetune not in FROZEN_MODES or isinstance(source, EmbeddingRows):
             H = source.H if isinstance(source, EmbeddingRows) else None
         else:
             rows = np.flatnonzero(known.any(axis=1))  # unlabelled rows are never used
@@ -409,6 +422,17 @@ class HEPAEventPredictor(SurfaceEstimator):
             head = DtMLPHead(d_input=width, n_embeddings=max(256, self.horizons))
         else:
             predictor = getattr(pre, "predictor_module_", None) if not self.standardize else None
+            if predictor is None and self.finetune == "head":
+                raise ValueError(
+                    "finetune='head' trains only the event head on a pretrained predictor, "
+                    "but there is none here ("
+                    + (
+                        "standardize=True needs a new predictor"
+                        if self.standardize
+                        else f"the encoder is a {type(pre).__name__ if pre else 'passthrough'}"
+                    )
+                    + "); use finetune='predictor', or a HEPAPretrainer as pretrainer."
+                )
             if predictor is None:
                 predictor = HorizonPredictor(d_model=width, horizon_scale=self.horizons)
             head = EventHead(d_model=predictor.fc_out.out_features)
