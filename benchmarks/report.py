@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import report_pretraining
 from .protocol import BUDGETS, budget_dict
 from .run import RESULTS
 
@@ -954,6 +955,7 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         "",
         *timing_table(records),
         "",
+        *report_pretraining.section(),
         *objective_section(list(objective)),
         *snapshot_section(list(snapshots), figure_link),
         *head_stability_section(),

@@ -47,11 +47,11 @@ def fmt(values, digits=3) -> str:
     return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}{n}"
 
 
-def latest(records, kind) -> dict:
+def latest(records, kind, budget="default") -> dict:
     """(dataset, variant, label_fraction, seed) -> latest record of a kind (default budget)."""
     out = {}
     for r in records:
-        if r.get("kind") == kind and r.get("budget", "default") == "default":
+        if r.get("kind") == kind and r.get("budget", "default") == budget:
             out[(r["dataset"], r["variant"], r.get("label_fraction"), r["seed"])] = r
     return out
 
@@ -64,24 +64,28 @@ def variant_order(present) -> list[str]:
     return list(dict.fromkeys(order + sorted(set(present) - set(order))))
 
 
-def study_table(records) -> list[str]:
+def _datasets(keys) -> list[str]:
+    present = {k[0] for k in keys}
+    return [d for d in NAMES if d in present] + sorted(present - set(NAMES))
+
+
+def study_table(records, budget="default") -> list[str]:
     """dataset x variant: held-out ratio, epsilon, rank, PC1-time rho, h-AUROC per fraction."""
-    pre, head = latest(records, "pretrain"), latest(records, "head")
+    pre, head = latest(records, "pretrain", budget), latest(records, "head", budget)
     if not pre and not head:
         return ["No pretraining-study records yet."]
     fractions = sorted({k[2] for k in head}, reverse=True)
     cols = ["dataset", "variant", "ratio (test)", "ε (test)", "h_t rank", "PC1–time ρ"]
     cols += [f"h-AUROC {f:.0%}" for f in fractions]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    datasets = [d for d in NAMES if any(k[0] == d for k in (*pre, *head))]
-    for d in datasets:
+    for d in _datasets([*pre, *head]):
         present = {k[1] for k in (*pre, *head) if k[0] == d}
         order = [v for v in variant_order(present) if v not in CONTROL_ORDER]
         order += [v for v in variant_order(present) if v in CONTROL_ORDER]
         for v in order:
             base = v.split("+")[0]  # a head variant shares its pretrainer's statistics
             p = [r for k, r in sorted(pre.items()) if k[:2] == (d, base)]
-            row = [NAMES[d], f"**{v}**" if v.split("+")[0] in CONTROL_ORDER else v]
+            row = [NAMES.get(d, d), f"**{v}**" if v.split("+")[0] in CONTROL_ORDER else v]
             row += [
                 fmt([r["test_prediction"]["ratio"] for r in p]),
                 fmt([r["test_prediction"]["l1"] for r in p], 4),
@@ -96,9 +100,9 @@ def study_table(records) -> list[str]:
     return lines
 
 
-def band_table(records) -> list[str]:
+def band_table(records, budget="default") -> list[str]:
     """Held-out ratio per dt band, per dataset and variant (mean over seeds)."""
-    pre = latest(records, "pretrain")
+    pre = latest(records, "pretrain", budget)
     if not pre:
         return []
     bands = sorted(
@@ -110,18 +114,18 @@ def band_table(records) -> list[str]:
     groups = defaultdict(list)
     for (d, v, _, _), r in sorted(pre.items()):
         groups[(d, v)].append(r)
-    for d in NAMES:
+    for d in _datasets(pre):
         for v in variant_order({k[1] for k in pre if k[0] == d}):
             rs = groups.get((d, v))
             if not rs:
                 continue
             cells = [fmt([r["test_prediction"].get(b) for r in rs]) for b in bands]
-            lines.append(f"| {NAMES[d]} | {v} | " + " | ".join(cells) + " |")
+            lines.append(f"| {NAMES.get(d, d)} | {v} | " + " | ".join(cells) + " |")
     return lines
 
 
-def section(path: Path = RESULTS) -> list[str]:
-    records = load(path)
+def section(path: Path = RESULTS, budget="default") -> list[str]:
+    records = [r for r in load(path) if r.get("budget", "default") == budget]
     if not records:
         return []
     commits = sorted({r["commit"] for r in records})
@@ -145,11 +149,11 @@ def section(path: Path = RESULTS) -> list[str]:
         "alone, `age` the age floor. Cells: mean ± std over seeds (count in brackets when "
         "not 3).",
         "",
-        *study_table(records),
+        *study_table(records, budget),
         "",
         "Held-out ratio per dt band:",
         "",
-        *band_table(records),
+        *band_table(records, budget),
         "",
     ]
 
@@ -157,8 +161,9 @@ def section(path: Path = RESULTS) -> list[str]:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--budget", default="default")
     args = parser.parse_args(argv)
-    print("\n".join(section(args.results)))
+    print("\n".join(section(args.results, args.budget)))
 
 
 if __name__ == "__main__":

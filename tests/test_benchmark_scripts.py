@@ -272,3 +272,26 @@ def test_report_cli_renders_every_section(
     )
     text = out.read_text()
     assert "## Objective comparison" not in text and "pretraining snapshots" not in text
+
+
+def test_pretraining_study_records_and_report(tmp_path):
+    from benchmarks import pretraining_study, report_pretraining
+
+    out = tmp_path / "study.jsonl"
+    args = [*SMOKE, "--variant", "none", "random", "--labels", "0.5", "--out", str(out)]
+    pretraining_study.main([*args, "--finetune", "predictor", "head"])
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    pre = [r for r in records if r["kind"] == "pretrain"]
+    heads = {r["variant"] for r in records if r["kind"] == "head"}
+    assert {r["variant"] for r in pre} == {"none", "random"}
+    assert heads == {"none", "none+head", "random", "random+head", "scratch", "age"}
+    for r in pre:  # the held-out reference on the test series, and its per-epoch record
+        assert set(r["test_prediction"]) >= {"l1", "l1_shuffled", "ratio", "ratio_dt1_3"}
+        assert r["test_prediction"]["n_windows"] > 0
+    assert next(r for r in pre if r["variant"] == "random")["pretrain_epochs"] == 0
+    n = len(records)
+    pretraining_study.main([*args, "--finetune", "predictor", "head", "--skip-existing"])
+    assert len(out.read_text().splitlines()) == n  # resumes: nothing left to do
+    lines = report_pretraining.section(out, budget="smoke")
+    assert any(line.startswith("| synthetic | none+head |") for line in lines)
+    assert any(line.startswith("| synthetic | **random** |") for line in lines)
