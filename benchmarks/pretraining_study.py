@@ -55,6 +55,8 @@ VARIANTS = {
     # a fixed-length target: the patch ending at t + dt instead of all of (t, t + dt]
     "patch": {"sigreg_scale": "none", "target_window": "patch"},
     "patch_batch": {"sigreg_scale": "batch", "target_window": "patch"},
+    # the encoder's own summary of the history up to t + dt: predict how the state moves
+    "context": {"sigreg_scale": "none", "target_window": "context"},
     "none_ema": {"sigreg_scale": "none", "target_encoder": "ema"},
     "none_lr1e-3": {"sigreg_scale": "none", "lr": 1e-3},
     "none_20ep": {"sigreg_scale": "none", "max_epochs": 20, "patience": 5},

@@ -190,11 +190,13 @@ class PretrainWindows(Dataset):
         return int(self.sidx[i]), int(self.fixed[0][i]), int(self.fixed[1][i])
 
 
-def pretrain_collate(series, *, context_length, patch_size, futures=True, target_length=None):
+def pretrain_collate(series, *, context_length, patch_size, futures=True, target="interval"):
     """Batch (series, t, dt) triples into padded tensors (contexts only without futures).
 
-    ``target_length`` (None: the whole interval ``(t, t + dt]``) is passed to
-    ``gather_futures``: the fixed-length target ending at ``t + dt``.
+    ``target`` is the future each context is paired with: "interval" the
+    steps ``(t, t + dt]``; "patch" the ``patch_size`` steps ending at
+    ``t + dt`` (``gather_futures(length=patch_size)``); "context" the causal
+    context of row ``t + dt`` itself, cut like the row's own.
     """
 
     def collate(batch):
@@ -204,9 +206,15 @@ def pretrain_collate(series, *, context_length, patch_size, futures=True, target
         )
         X = {"context": torch.from_numpy(ctx), "context_mask": torch.from_numpy(ctx_mask)}
         if futures:
-            fut, fut_mask = gather_futures(
-                series, sidx, t, dt, patch_size=patch_size, length=target_length
-            )
+            if target == "context":
+                fut, fut_mask = gather_contexts(
+                    series, sidx, t + dt, context_length=context_length, patch_size=patch_size
+                )
+            else:
+                length = patch_size if target == "patch" else None
+                fut, fut_mask = gather_futures(
+                    series, sidx, t, dt, patch_size=patch_size, length=length
+                )
             X["target"] = torch.from_numpy(fut)
             X["target_mask"] = torch.from_numpy(fut_mask)
             X["dt"] = torch.from_numpy(dt.astype(np.float32))

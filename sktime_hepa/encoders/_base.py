@@ -246,8 +246,8 @@ class SelfSupervisedEncoder(EncoderTransformer):
     """
 
     _part_names: tuple = ()
-    #: Steps of a fixed-length future target (None: the interval ``(t, t + dt]``).
-    _target_length = None
+    #: The future paired with each context (``pretrain_collate``'s ``target``).
+    _target = "interval"
     #: What the collapse warning suggests (HEPA names its own objective's levers).
     _collapse_advice = (
         "Try a lower lr, a larger model or more epochs, and read history_ for the "
@@ -284,7 +284,7 @@ class SelfSupervisedEncoder(EncoderTransformer):
                 context_length=rows.context_length,
                 patch_size=self.patch_size,
                 futures=self._max_horizon > 1,
-                target_length=self._target_length,
+                target=self._target,
             ),
             device=device,
             seed=seed,

@@ -22,7 +22,7 @@ from ..diagnostics import (
     prediction_reference,
 )
 from ..nn.encoder import NORMALIZATIONS
-from ..nn.hepa import JEPAModule
+from ..nn.hepa import TARGET_WINDOWS, JEPAModule
 from ..nn.losses import L1_REDUCTIONS, SIGREG_ON, JEPALoss
 from ..nn.predictor import HorizonPredictor
 from ..nn.sigreg import SIGREG_SCALES
@@ -80,11 +80,14 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         output only (the paper's section 3.1). With "predictor" alone ``h_t``
         keeps an effective rank of ~5-7 of 256 and BATADAL's encoder scores
         at chance; "all" keeps it spread (docs/design.md, objective comparison).
-    target_window : {"interval", "patch"}, default="interval"
-        The future the predictor predicts at horizon dt. "interval": the whole
-        interval ``x_(t, t+dt]`` (the paper), whose embedding can tell dt by
-        its length alone. "patch": the ``patch_size`` steps ending at ``t+dt``,
-        the same length at every dt, so only its content differs.
+    target_window : {"interval", "patch", "context"}, default="interval"
+        The future the predictor predicts at horizon dt. "interval": the
+        interval ``x_(t, t+dt]`` encoded bidirectionally and pooled (the
+        paper), whose embedding can tell dt by its length alone. "patch": the
+        ``patch_size`` steps ending at ``t+dt``, the same length at every dt.
+        "context": the encoder's own summary ``h_(t+dt)`` of the history up
+        to ``t+dt`` (cut like every context): the predictor learns how the
+        state moves, and a target no longer hinges on a short window's noise.
     target_encoder : {"shared", "ema"}, default="shared"
         "shared": the target branch is the encoder itself, trained jointly
         (the paper). "ema": a frozen copy updated as an exponential moving
@@ -179,7 +182,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         "sigreg_scale": [StrOptions(set(SIGREG_SCALES))],
         "l1_reduction": [StrOptions(set(L1_REDUCTIONS))],
         "sigreg_on": [StrOptions(set(SIGREG_ON))],
-        "target_window": [StrOptions({"interval", "patch"})],
+        "target_window": [StrOptions(set(TARGET_WINDOWS))],
         "target_encoder": [StrOptions({"shared", "ema"})],
         "ema_momentum": [Interval(Real, 0, 1, closed="both")],
         **TRAINING_CONSTRAINTS,
@@ -258,8 +261,8 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         return self.max_horizon
 
     @property
-    def _target_length(self):
-        return self.patch_size if self.target_window == "patch" else None
+    def _target(self) -> str:
+        return self.target_window
 
     def _criterion(self):
         return JEPALoss(
@@ -280,9 +283,10 @@ class HEPAPretrainer(SelfSupervisedEncoder):
             d_model=self.d_model, hidden=self.predictor_hidden, horizon_scale=self.max_horizon
         )
         encoder = causal_patch_encoder(self, n_channels)
+        target = "context" if self.target_window == "context" else "window"
         if self.target_encoder == "ema":
-            return JEPAModule.with_ema_target(encoder=encoder, predictor=predictor)
-        return JEPAModule(encoder=encoder, predictor=predictor)
+            return JEPAModule.with_ema_target(encoder=encoder, predictor=predictor, target=target)
+        return JEPAModule(encoder=encoder, predictor=predictor, target=target)
 
     @property
     def predictor_module_(self):
@@ -357,7 +361,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
             panel.series,
             context_length=source.context_length,
             patch_size=self.patch_size,
-            target_length=self._target_length,
+            target=self._target,
         )
         module = self.net_.module_
         device = module_device(module)

@@ -10,6 +10,9 @@ from torch import nn
 from .encoder import HEPAEncoder
 from .predictor import HorizonPredictor
 
+#: What ``HEPAPretrainer(target_window=...)`` pairs with each context.
+TARGET_WINDOWS = ("interval", "patch", "context")
+
 
 class JEPAModule(nn.Module):
     """Stage 1: predict the target embedding of ``x_(t, t+dt]`` from ``h_t``.
@@ -23,6 +26,11 @@ class JEPAModule(nn.Module):
         jointly, no stop-gradient: the paper's section 3.1). Otherwise a
         frozen copy that ``update_target`` moves towards ``encoder`` by an
         exponential moving average (the paper's appendix I.3 ablation).
+    target : {"window", "context"}
+        "window": ``target`` holds future steps, normalised by the context's
+        statistics and encoded bidirectionally (``encode_target``). "context":
+        ``target`` is the causal context of row ``t + dt``, encoded like any
+        context (``h*`` = ``h_(t+dt)``).
     """
 
     def __init__(
@@ -31,19 +39,30 @@ class JEPAModule(nn.Module):
         encoder: HEPAEncoder,
         predictor: HorizonPredictor,
         target_encoder: HEPAEncoder | None = None,
+        target: str = "window",
     ):
         super().__init__()
+        if target not in ("window", "context"):
+            raise ValueError(f"target must be 'window' or 'context', got {target!r}.")
         self.encoder = encoder
         self.predictor = predictor
         self.target_encoder = target_encoder
+        self.target = target
         if target_encoder is not None:
             target_encoder.load_state_dict(encoder.state_dict())
             target_encoder.requires_grad_(False)
 
     @classmethod
-    def with_ema_target(cls, *, encoder: HEPAEncoder, predictor: HorizonPredictor):
+    def with_ema_target(
+        cls, *, encoder: HEPAEncoder, predictor: HorizonPredictor, target: str = "window"
+    ):
         """A module whose target branch is an EMA copy of ``encoder``."""
-        return cls(encoder=encoder, predictor=predictor, target_encoder=copy.deepcopy(encoder))
+        return cls(
+            encoder=encoder,
+            predictor=predictor,
+            target_encoder=copy.deepcopy(encoder),
+            target=target,
+        )
 
     def forward(self, context, context_mask, target, target_mask, dt):
         """Returns (h_hat, h_star, h_t), each (B, D)."""
@@ -51,11 +70,16 @@ class JEPAModule(nn.Module):
         h = self.encoder(context, context_mask, stats=stats)  # (B, D)
         h_hat = self.predictor(h, dt)  # (B, D)
         if self.target_encoder is None:
-            h_star = self.encoder.encode_target(target, target_mask, stats=stats)  # (B, D)
+            h_star = self._encode_target(self.encoder, target, target_mask, stats)  # (B, D)
         else:
             with torch.no_grad():
-                h_star = self.target_encoder.encode_target(target, target_mask, stats=stats)
+                h_star = self._encode_target(self.target_encoder, target, target_mask, stats)
         return h_hat, h_star, h
+
+    def _encode_target(self, encoder, target, target_mask, stats):
+        if self.target == "context":
+            return encoder(target, target_mask)  # (B, D): h_(t+dt), its own statistics
+        return encoder.encode_target(target, target_mask, stats=stats)  # (B, D)
 
     @torch.no_grad()
     def update_target(self, momentum: float) -> None:
