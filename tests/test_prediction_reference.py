@@ -12,11 +12,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
 from sktime_hepa import HEPAPretrainer
+from sktime_hepa.datasets import make_sine_panel
 from sktime_hepa.diagnostics import (
     DT_BANDS,
     PREDICTION_RATIO_BOUND,
@@ -26,20 +26,8 @@ from sktime_hepa.diagnostics import (
 )
 
 
-def sine_panel(n_units, seed, *, min_len=150, max_len=300):
-    """Three sines per unit (frequency 0.02-0.15 cycles per step, random phase) plus a trend."""
-    rng = np.random.default_rng(seed)
-    frames = []
-    for unit in range(n_units):
-        t = np.arange(rng.integers(min_len, max_len + 1))
-        columns = {
-            f"s{c}": np.sin(2 * np.pi * rng.uniform(0.02, 0.15) * t + rng.uniform(0, 2 * np.pi))
-            + rng.uniform(-0.01, 0.01) * t
-            for c in range(3)
-        }
-        index = pd.MultiIndex.from_product([[unit], t], names=["unit", "t"])
-        frames.append(pd.DataFrame(columns, index=index))
-    return pd.concat(frames)
+def sine_panel(n_units, seed):
+    return make_sine_panel(n_units, random_state=seed)
 
 
 #: the known-answer fit: every objective setting at its default; one layer and

@@ -13,7 +13,7 @@ from ._gecco import load_gecco
 from ._mba import load_mba
 from ._psm import load_psm
 from ._smap_msl import load_smap_msl
-from ._synthetic import make_run_to_failure
+from ._synthetic import make_run_to_failure, make_sine_panel
 from ._tep import load_tep
 from ._vix import load_vix
 from ._weather import load_weather
@@ -32,4 +32,5 @@ __all__ = [
     "load_vix",
     "load_weather",
     "make_run_to_failure",
+    "make_sine_panel",
 ]

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 
 from ..targets import make_survival_target
 
-__all__ = ["make_run_to_failure"]
+__all__ = ["make_run_to_failure", "make_sine_panel"]
 
 
 def _as_generator(random_state) -> np.random.Generator:
@@ -175,3 +175,57 @@ def make_run_to_failure(
         columns=[f"sensor_{j}" for j in range(n_sensors)],
     )
     return X, y
+
+
+def make_sine_panel(
+    n_series=30,
+    *,
+    n_channels=3,
+    min_length=150,
+    max_length=300,
+    trend=0.01,
+    random_state=None,
+):
+    """Series that are exactly predictable from their past: a known-answer set for pretraining.
+
+    Each channel of each series is ``sin(2 pi f t + phi) + b t`` with its own
+    frequency ``f`` (uniform in 0.02-0.15 cycles per step), phase ``phi`` and
+    trend slope ``b`` (uniform in ``[-trend, trend]``), without noise. A
+    context of a few periods fixes every channel's future, so a JEPA
+    predictor that uses its context can predict any future window, and one
+    that does not cannot (``HEPAPretrainer.prediction_error``: a ratio near
+    0 against near 1). No events: for pretraining only.
+
+    Parameters
+    ----------
+    n_series : int, default=30
+    n_channels : int, default=3
+    min_length, max_length : int, default=150, 300
+        Steps per series, drawn uniformly in ``[min_length, max_length]``.
+    trend : float, default=0.01
+        Largest absolute trend slope per step.
+    random_state : int, RandomState, Generator or None
+
+    Returns
+    -------
+    X : DataFrame with a (series, time) MultiIndex and columns ``s0 .. s{n_channels-1}``
+    """
+    n_series = _check_int("n_series", n_series, 1)
+    n_channels = _check_int("n_channels", n_channels, 1)
+    min_length = _check_int("min_length", min_length, 2)
+    max_length = _check_int("max_length", max_length, min_length)
+    if not isinstance(trend, numbers.Real) or isinstance(trend, bool) or not trend >= 0:
+        raise ValueError(f"trend must be a real number >= 0, got {trend!r}.")
+    rng = _as_generator(random_state)
+    frames = []
+    for i in range(n_series):
+        t = np.arange(rng.integers(min_length, max_length + 1))
+        f = rng.uniform(0.02, 0.15, n_channels)
+        phase = rng.uniform(0, 2 * np.pi, n_channels)
+        slope = rng.uniform(-trend, trend, n_channels)
+        values = np.sin(2 * np.pi * f * t[:, None] + phase) + slope * t[:, None]  # (n, C)
+        index = pd.MultiIndex.from_product([[i], t], names=["series", "time"])
+        frames.append(
+            pd.DataFrame(values, index=index, columns=[f"s{c}" for c in range(n_channels)])
+        )
+    return pd.concat(frames)
