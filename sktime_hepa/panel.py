@@ -386,6 +386,35 @@ def _check_container(X) -> None:
         )
 
 
+def _check_not_series(X) -> None:
+    """A pandas Series is one sensor without a sensor axis: say so, before any index check."""
+    if isinstance(X, pd.Series):
+        raise ValueError(
+            f"X is a 1-D pandas Series (name {X.name!r}, {len(X)} values); X needs one column "
+            "per sensor: pass X.to_frame() for a single sensor (one series), or a DataFrame "
+            "with a (series id, time) MultiIndex for several series."
+        )
+
+
+def _plain_numeric(X):
+    """A frame's pandas nullable numeric columns (Float64, Int64, boolean) as float64.
+
+    ``pd.NA`` becomes NaN, which ``missing`` then governs like any NaN;
+    numpy-backed frames are returned as they are.
+    """
+    if not isinstance(X, pd.DataFrame):
+        return X
+    nullable = [
+        c
+        for c, dtype in X.dtypes.items()
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype)
+        and (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+    ]
+    if not nullable:
+        return X
+    return X.astype({c: "float64" for c in nullable})
+
+
 def _column_label(name) -> str:
     return repr(name) if isinstance(name, str) else str(name)
 
@@ -641,6 +670,8 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
     Panel
     """
     _check_container(X)
+    _check_not_series(X)
+    X = _plain_numeric(X)
     if isinstance(X, np.ndarray) and X.ndim == 3:
         fmt = "numpy3d"
         n_series, n_channels, n_steps = X.shape

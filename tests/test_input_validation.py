@@ -366,3 +366,48 @@ def test_embeddings_input_needs_predictor_finetune(series, fitted, finetune):
     est = tiny_predictor("passthrough", finetune=finetune)
     with pytest.raises(ValueError, match="holds embeddings"):
         est.fit(H, _labels(30))
+
+
+@pytest.mark.parametrize("horizon", [0, -3, 2.5, "4", True])
+def test_horizon_set_after_fit_is_checked_at_every_call(horizon):
+    from sktime_hepa import AgeBaseline
+    from sktime_hepa.datasets import make_run_to_failure
+
+    X, y = make_run_to_failure(6, min_life=30, max_life=40, random_state=0)
+    model = AgeBaseline(horizons=8).fit(X, y)
+    model.set_params(horizon=horizon)
+    with pytest.raises(ValueError, match=r"horizon.*1\.\.(horizons=)?8"):
+        model.predict_proba(X)
+    model.set_params(horizon=3)
+    np.testing.assert_allclose(model.predict_proba(X)[:, 1], model.predict_surface(X)[:, 2])
+
+
+def test_pandas_nullable_and_series_inputs():
+    import pandas as pd
+
+    from sktime_hepa import AgeBaseline, HEPAPretrainer
+    from sktime_hepa.datasets import make_run_to_failure
+
+    X, y = make_run_to_failure(6, n_sensors=2, min_life=30, max_life=40, random_state=0)
+    nullable = X.astype("Float64")
+    pre = HEPAPretrainer(
+        d_model=8,
+        n_heads=2,
+        n_layers=1,
+        patch_size=4,
+        predictor_hidden=8,
+        context_length=8,
+        max_horizon=4,
+        max_epochs=0,
+        device="cpu",
+        random_state=0,
+    )
+    np.testing.assert_array_equal(pre.fit(nullable).transform(nullable), pre.fit(X).transform(X))
+    with_na = nullable.copy()
+    with_na.iloc[3, 0] = pd.NA
+    with pytest.raises(ValueError, match="missing='mask'|missing=\"mask\""):
+        pre.fit(with_na)
+    pre.set_params(missing="mask").fit(with_na)  # pd.NA is a missing value like NaN
+    assert np.isfinite(pre.transform(with_na)).all()
+    with pytest.raises(ValueError, match="1-D pandas Series.*to_frame"):
+        AgeBaseline(horizons=4).fit(X.iloc[:, 0], y)

@@ -7,6 +7,8 @@ classifier API is read off that surface at ``horizon``.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
@@ -18,11 +20,25 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
     """Base of the event-surface estimators (``horizons`` and ``horizon`` parameters)."""
 
     def _check_horizon(self) -> int:
-        """The dt that ``predict_proba`` answers for; ValueError beyond ``horizons``."""
+        """The dt that ``predict_proba`` answers for: an int in ``1 .. horizons``.
+
+        Checked at every call, since ``set_params(horizon=...)`` after fit is
+        the usual way to read another horizon: a non-integer, zero, negative
+        or too large one is a ValueError naming it, never another column.
+        """
         horizon = self.horizons if self.horizon is None else self.horizon
-        if horizon > self.horizons:
-            raise ValueError(f"horizon={horizon} is beyond horizons={self.horizons}.")
-        return horizon
+        if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral):
+            raise ValueError(
+                f"horizon must be None or an integer in 1..horizons={self.horizons}, "
+                f"got {horizon!r}."
+            )
+        if not 1 <= horizon <= self.horizons:
+            where = "beyond" if horizon > self.horizons else "below 1, outside 1.."
+            raise ValueError(
+                f"horizon={horizon} is {where} horizons={self.horizons}: horizon must be "
+                f"an integer in 1..{self.horizons}."
+            )
+        return int(horizon)
 
     def predict_proba(self, X):
         """P(no event, event) within ``horizon`` steps.
