@@ -344,28 +344,36 @@ def point_adjusted_f1_score(
 # ---------------------------------------------------------------------------
 
 
-def expected_time_to_event(surface, *, tail=None) -> np.ndarray:
+def expected_time_to_event(surface, *, tail=None, method="restricted") -> np.ndarray:
     """Expected number of steps to the event implied by each row of a surface.
 
     ``tau_hat = sum_k k * P(event at k) + tail * (1 - p_K)`` with
     ``P(event at k) = p_k - p_{k-1}`` and ``p_0 = 0``: the CDF-to-point projection
-    the paper uses for RUL (section 4, appendix J).
+    the paper uses for RUL (section 4, appendix J). What it returns depends on
+    where the mass ``1 - p_K`` (no event within K steps) is put, which the
+    surface does not say; ``method`` names the choice:
 
-    Tail convention: the surface says nothing about *when* the mass ``1 - p_K``
-    (no event within K steps) happens. By default it is placed at ``K + 1``, the
-    smallest time consistent with "no event within K"; the estimate is then a
-    lower bound on the true expectation and lies in ``[1, K + 1]``. The sum equals
-    ``1 + sum_k (1 - p_k)``, so this range also holds for surfaces that are not
-    monotone in ``k``. Pick ``K`` above the times of interest (or clip at a cap, as
-    :func:`time_to_event_rmse` does) so the tail matters little.
+    * ``"restricted"`` (default): the mass sits at ``tail`` (``K + 1`` when
+      None), the earliest time consistent with "no event within K". With
+      ``tail=None`` this is the restricted mean ``E[min(T, K + 1)]``, a lower
+      bound on ``E[T]``, in ``[1, K + 1]``; it equals ``1 + sum_k (1 - p_k)``,
+      so the range holds for surfaces that are not monotone either. Pick ``K``
+      above the times of interest (or clip at a cap, as
+      :func:`time_to_event_rmse` does) so the tail matters little.
+    * ``"extrapolated"``: the hazard of the last horizon,
+      ``h_K = (p_K - p_{K-1}) / (1 - p_{K-1})``, is taken to stay constant
+      after K, so the surviving mass is spread geometrically and contributes
+      ``(1 - p_K) * (K + 1 / h_K)``: an estimate of ``E[T]`` itself (infinite
+      where ``h_K = 0``).
 
     Parameters
     ----------
     surface : array-like of shape (n_rows, K)
         Probabilities ``p(t, dt)`` for ``dt = 1 .. K``.
     tail : float, optional
-        Where to place the surviving mass ``1 - p_K``; ``None`` means ``K + 1``.
-        Must be at least ``K + 1``.
+        ``method="restricted"`` only: where the surviving mass ``1 - p_K`` is
+        placed; ``None`` means ``K + 1``. Must be at least ``K + 1``.
+    method : {"restricted", "extrapolated"}, default="restricted"
 
     Returns
     -------
@@ -373,13 +381,24 @@ def expected_time_to_event(surface, *, tail=None) -> np.ndarray:
     """
     surface = _check_surface(surface, probabilities=True)
     n_horizons = surface.shape[1]
+    if method not in ("restricted", "extrapolated"):
+        raise ValueError(f"method must be 'restricted' or 'extrapolated', got {method!r}.")
+    pmf = np.diff(surface, axis=1, prepend=0.0)
+    steps = np.arange(1, n_horizons + 1, dtype=np.float64)
+    survive = 1.0 - surface[:, -1]
+    if method == "extrapolated":
+        if tail is not None:
+            raise ValueError("tail applies to method='restricted' only.")
+        before = 1.0 - (surface[:, -2] if n_horizons > 1 else np.zeros(len(surface)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hazard = np.where(before > 0, pmf[:, -1] / before, 1.0)
+            beyond = np.where(hazard > 0, n_horizons + 1.0 / hazard, np.inf)
+        return pmf @ steps + np.where(survive > 0, survive * beyond, 0.0)
     if tail is None:
         tail = n_horizons + 1
     elif not np.isfinite(tail) or tail < n_horizons + 1:
         raise ValueError(f"tail must be a finite value >= K + 1 = {n_horizons + 1}, got {tail}.")
-    pmf = np.diff(surface, axis=1, prepend=0.0)
-    steps = np.arange(1, n_horizons + 1, dtype=np.float64)
-    return pmf @ steps + tail * (1.0 - surface[:, -1])
+    return pmf @ steps + tail * survive
 
 
 def time_to_event_rmse(y_true, surface, *, cap=None, tail=None) -> float:

@@ -399,3 +399,19 @@ def test_scorer_reaches_predict_surface_through_a_pipeline():
     pipe = Pipeline([("id", FunctionTransformer()), ("final", Final())])
     X = np.arange(4.0).reshape(-1, 1)
     assert h_auroc_scorer(pipe, X, y) == h_auroc_score(y, surface)
+
+
+def test_expected_time_to_event_extrapolated_matches_a_constant_hazard():
+    from sktime_hepa.metrics import expected_time_to_event
+
+    K, h = 10, 0.2  # geometric event time: E[T] = 1 / h
+    surface = 1 - (1 - h) ** np.arange(1, K + 1)[None, :]
+    assert expected_time_to_event(surface, method="extrapolated")[0] == pytest.approx(1 / h)
+    restricted = expected_time_to_event(surface)[0]  # E[min(T, K + 1)] < E[T]
+    assert restricted == pytest.approx(1 + (1 - surface).sum()) and restricted < 1 / h
+    flat = np.zeros((1, K))  # no event ever: infinite mean, K + 1 restricted
+    assert np.isinf(expected_time_to_event(flat, method="extrapolated")[0])
+    with pytest.raises(ValueError, match="method"):
+        expected_time_to_event(surface, method="mean")
+    with pytest.raises(ValueError, match="restricted"):
+        expected_time_to_event(surface, method="extrapolated", tail=20)
