@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sktime_hepa import HEPAEventPredictor, HEPAPretrainer, __version__
-from sktime_hepa.baselines import AgeBaseline, RidgeBaseline
+from sktime_hepa import AgeBaseline, HEPAEventPredictor, HEPAPretrainer, RidgeBaseline, __version__
 from sktime_hepa.datasets import load_cmapss, make_run_to_failure
 from sktime_hepa.metrics import h_auroc_score, time_to_event_rmse
 

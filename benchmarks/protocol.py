@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 
 from sktime_hepa import (
+    AgeBaseline,
     AnomalyTransformerDetector,
     HEPAEventPredictor,
     HEPAPretrainer,
@@ -24,11 +25,12 @@ from sktime_hepa import (
     MAEPretrainer,
     MTSJEPAPretrainer,
     PatchTSTEncoder,
+    RidgeBaseline,
     SensitiveMambaDetector,
+    SurvivalForestBaseline,
     TRepEncoder,
 )
 from sktime_hepa import datasets as ds
-from sktime_hepa.baselines import AgeBaseline, RidgeBaseline, SurvivalForestBaseline
 from sktime_hepa.panel import series_ids
 from sktime_hepa.targets import SURVIVAL_DTYPE, horizon_labels
 

@@ -158,14 +158,7 @@ API_SECTIONS = [
         ["sktime_hepa.nn.*"],
     ),
 ]
-# Modules kept only so that old imports keep working (their objects are
-# documented at their current home).
-API_EXCLUDE = {
-    "sktime_hepa.pretrainer",
-    "sktime_hepa.event_predictor",
-    "sktime_hepa.baselines",
-    "sktime_hepa.baseline_encoders",
-}
+API_EXCLUDE: set = set()  # every public module is documented
 GENERATED = DOCS / "generated"
 
 

@@ -44,8 +44,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.utils import Bunch
 
-from sktime_hepa import HEPAEventPredictor, HEPAPretrainer
-from sktime_hepa.baselines import AgeBaseline, RidgeBaseline
+from sktime_hepa import AgeBaseline, HEPAEventPredictor, HEPAPretrainer, RidgeBaseline
 from sktime_hepa.datasets import get_data_home, load_cmapss, make_run_to_failure
 from sktime_hepa.metrics import h_auroc_score, per_horizon_auroc, time_to_event_rmse
 from sktime_hepa.panel import series_ids

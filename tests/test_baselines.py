@@ -1,4 +1,4 @@
-"""Tests of sktime_hepa.baselines: the age-only and ridge event-surface baselines."""
+"""Tests of sktime_hepa.surfaces.baselines: the age-only and ridge event-surface baselines."""
 
 from __future__ import annotations
 

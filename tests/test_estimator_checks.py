@@ -25,9 +25,9 @@ from sktime_hepa import (
     MTSJEPAPretrainer,
     PatchTSTEncoder,
     SensitiveMambaDetector,
+    SurvivalForestBaseline,
     TRepEncoder,
 )
-from sktime_hepa.baselines import SurvivalForestBaseline
 
 _TINY = dict(d_model=16, n_heads=2, n_layers=1, max_epochs=2, batch_size=32, device="cpu")
 _TINY_LSTM = dict(max_epochs=2, batch_size=32, device="cpu", random_state=0)

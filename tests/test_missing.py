@@ -16,10 +16,17 @@ import torch
 from conftest import tiny_predictor, tiny_pretrainer
 from sklearn.frozen import FrozenEstimator
 
-from sktime_hepa import HEPAEmbeddings, ITransformerEncoder, MAEPretrainer, PatchTSTEncoder
+from sktime_hepa import (
+    AgeBaseline,
+    HEPAEmbeddings,
+    ITransformerEncoder,
+    MAEPretrainer,
+    PatchTSTEncoder,
+    RidgeBaseline,
+    SurvivalForestBaseline,
+)
 from sktime_hepa._rows import PretrainWindows
 from sktime_hepa._windows import gather_contexts, gather_futures
-from sktime_hepa.baselines import AgeBaseline, RidgeBaseline, SurvivalForestBaseline
 from sktime_hepa.datasets import get_data_home, load_gecco
 from sktime_hepa.panel import Panel, fit_channel_scaling
 from sktime_hepa.surfaces.baselines import _ema_features

@@ -272,7 +272,7 @@ class AgeBaseline(_HazardBaseline):
 
     Examples
     --------
-    >>> from sktime_hepa.baselines import AgeBaseline
+    >>> from sktime_hepa import AgeBaseline
     >>> from sktime_hepa.datasets import make_run_to_failure
     >>> X, y = make_run_to_failure(10, random_state=0)
     >>> surface = AgeBaseline(horizons=50).fit(X, y).predict_surface(X)
@@ -343,7 +343,7 @@ class RidgeBaseline(_HazardBaseline):
 
     Examples
     --------
-    >>> from sktime_hepa.baselines import RidgeBaseline
+    >>> from sktime_hepa import RidgeBaseline
     >>> from sktime_hepa.datasets import make_run_to_failure
     >>> X, y = make_run_to_failure(10, random_state=0)
     >>> surface = RidgeBaseline(horizons=50).fit(X, y).predict_surface(X)
