@@ -6,7 +6,7 @@ and a detector (``score_samples`` gives one anomaly score per row,
 ``predict`` flags rows above a threshold fitted without test labels).
 """
 
-from ._base import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
+from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 from .anomaly_transformer import AnomalyTransformerDetector
 from .lstm import LSTMAttentionAutoencoder, LSTMVAEDetector
 from .sensitive_mamba import SensitiveMambaDetector

@@ -9,12 +9,12 @@ from skorch.callbacks import LRScheduler
 
 from .._training import TRAINING_CONSTRAINTS
 from ..encoders._base import MISSING_CONSTRAINTS, SIZE_CONSTRAINTS
+from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 from ..nn.anomaly_transformer import (
     AnomalyTransformerEncoder,
     AnomalyTransformerModule,
     MinimaxDiscrepancyLoss,
 )
-from ._base import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 
 __all__ = ["AnomalyTransformerDetector"]
 

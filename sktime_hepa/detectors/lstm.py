@@ -16,8 +16,8 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .._training import TRAINING_CONSTRAINTS
 from ..encoders._base import MISSING_CONSTRAINTS
+from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 from ..nn.lstm_ae import LSTMVAE, SCORE_REDUCTIONS, LSTMAttentionAE, ReconstructionLoss, VAELoss
-from ._base import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 
 __all__ = ["LSTMAttentionAutoencoder", "LSTMVAEDetector"]
 

@@ -13,8 +13,8 @@ from .._inference import module_device
 from .._rows import PanelRows
 from .._training import TRAINING_CONSTRAINTS
 from ..encoders._base import MISSING_CONSTRAINTS
+from ..encoders._detector import DETECTOR_CONSTRAINTS, MAX_THRESHOLD_ROWS, SelfSupervisedDetector
 from ..nn.sensitive_mamba import SensitiveMambaEncoder, SensitiveMambaLoss, SensitiveMambaModule
-from ._base import DETECTOR_CONSTRAINTS, MAX_THRESHOLD_ROWS, SelfSupervisedDetector
 
 __all__ = ["SensitiveMambaDetector"]
 

@@ -10,7 +10,6 @@ from skorch.callbacks import Callback
 
 from .._training import TRAINING_CONSTRAINTS
 from ..callbacks import EMATargetUpdate
-from ..detectors._base import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 from ..nn.mts_jepa import (
     CoarsePredictor,
     CodePredictor,
@@ -21,6 +20,7 @@ from ..nn.mts_jepa import (
     SoftCodebook,
 )
 from ._base import MISSING_CONSTRAINTS, SIZE_CONSTRAINTS, count_parameters
+from ._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 
 __all__ = ["MTSJEPAPretrainer", "ReconWeightSchedule"]
 

@@ -7,9 +7,9 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval
 
 from .._training import TRAINING_CONSTRAINTS
-from ..detectors._base import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 from ..nn.trep import TASKS, TRepBackbone, TRepLoss, TRepModule
 from ._base import MISSING_CONSTRAINTS
+from ._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 
 __all__ = ["TRepEncoder"]
 

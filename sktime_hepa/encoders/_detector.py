@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._inference import score_rows
 from .._rows import PanelRows
-from ..encoders._base import SelfSupervisedEncoder, check_batch_size, check_rows
+from ._base import SelfSupervisedEncoder, check_batch_size, check_rows
 
 __all__ = ["DETECTOR_CONSTRAINTS", "SelfSupervisedDetector"]
 
