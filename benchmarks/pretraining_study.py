@@ -57,6 +57,10 @@ VARIANTS = {
     "patch_batch": {"sigreg_scale": "batch", "target_window": "patch"},
     # the encoder's own summary of the history up to t + dt: predict how the state moves
     "context": {"sigreg_scale": "none", "target_window": "context"},
+    # the same target under a stronger SIGReg: with h* = h_(t+dt) the regulariser on h_t
+    # also spreads the target, so it need not trade prediction for spread
+    "context_batch": {"sigreg_scale": "batch", "target_window": "context"},
+    "context_alpha0.5": {"sigreg_scale": "none", "target_window": "context", "alpha": 0.5},
     "none_ema": {"sigreg_scale": "none", "target_encoder": "ema"},
     "none_lr1e-3": {"sigreg_scale": "none", "lr": 1e-3},
     "none_20ep": {"sigreg_scale": "none", "max_epochs": 20, "patience": 5},
