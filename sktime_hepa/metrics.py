@@ -23,7 +23,12 @@ import inspect
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from .targets import horizon_labels, is_survival_target, target_from_event_labels
+from .targets import (
+    as_survival_target,
+    horizon_labels,
+    is_survival_target,
+    target_from_event_labels,
+)
 
 __all__ = [
     "per_horizon_auroc",
@@ -76,10 +81,11 @@ def _check_surface(surface, *, probabilities: bool = False) -> np.ndarray:
 def _check_survival_target(y_true, n_rows: int) -> np.ndarray:
     if not is_survival_target(y_true):
         raise ValueError(
-            "y_true must be a structured survival target with fields 'event' and 'time' "
-            "(see sktime_hepa.targets); convert per-step 0/1 labels with "
-            "target_from_event_labels(labels, groups)."
+            "y_true must be a structured survival target with fields 'event' and 'time', or "
+            "scikit-survival's two fields (boolean event first, numeric time second); convert "
+            "per-step 0/1 labels with target_from_event_labels(labels, groups)."
         )
+    y_true = as_survival_target(y_true)
     if y_true.ndim != 1 or y_true.shape[0] != n_rows:
         raise ValueError(
             f"y_true has {y_true.shape[0] if y_true.ndim else 0} rows but surface has "
@@ -615,7 +621,7 @@ def _series_ids(X) -> np.ndarray:
 def _as_survival_target(X, y):
     """Structured target for ``y``, plus the series ids when they were needed."""
     if is_survival_target(y):
-        return y, None
+        return as_survival_target(y), None
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(

@@ -35,7 +35,7 @@ import pandas as pd
 
 from .metrics import _check_surface, _predict_surface, per_horizon_auroc
 from .panel import series_ids
-from .targets import horizon_labels, is_survival_target, make_survival_target
+from .targets import as_survival_target, horizon_labels, is_survival_target
 from .targets import validate_event_target as _validate_event_target
 
 __all__ = [
@@ -192,7 +192,7 @@ def _event_steps(y, n_rows: int) -> np.ndarray:
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != n_rows:
             raise ValueError(f"y has {len(y)} rows but the surface has {n_rows}; they must match.")
-        y = make_survival_target(y["event"], y["time"])
+        y = as_survival_target(y)
         steps = (np.arange(n_rows) + y["time"])[y["event"]]
         return np.unique(steps)
     labels = np.asarray(y)

@@ -25,6 +25,8 @@ __all__ = [
     "EventLabelWarning",
     "make_survival_target",
     "is_survival_target",
+    "as_survival_target",
+    "survival_fields",
     "target_from_event_labels",
     "target_from_rul",
     "horizon_labels",
@@ -70,10 +72,52 @@ def make_survival_target(event, time) -> np.ndarray:
     return y
 
 
+def survival_fields(y) -> tuple[str, str] | None:
+    """The (event, time) field names of a structured survival target, or None.
+
+    scikit-survival's rule: fields named ``event`` and ``time``, or else
+    exactly two fields, the first boolean and the second numeric (as
+    ``Surv.from_arrays(..., name_event="status", name_time="days")`` and the
+    lifelines-style datasets give).
+    """
+    dtype = getattr(y, "dtype", None)
+    names = getattr(dtype, "names", None)
+    if names is None:
+        return None
+    if "event" in names and "time" in names:
+        return "event", "time"
+    if len(names) == 2:
+        first, second = dtype[names[0]], dtype[names[1]]
+        if first == np.bool_ and np.issubdtype(second, np.number):
+            return names[0], names[1]
+    return None
+
+
 def is_survival_target(y) -> bool:
-    """Whether ``y`` is a structured array with ``event`` and ``time`` fields."""
-    names = getattr(getattr(y, "dtype", None), "names", None)
-    return names is not None and "event" in names and "time" in names
+    """Whether ``y`` is a structured survival target (``survival_fields`` finds its fields)."""
+    return survival_fields(y) is not None
+
+
+def as_survival_target(y) -> np.ndarray:
+    """A structured survival target with the package's fields ``event`` and ``time``.
+
+    Any target ``survival_fields`` recognises is checked as by
+    :func:`make_survival_target` and returned with ``SURVIVAL_DTYPE``;
+    ValueError for anything else, naming the fields found.
+    """
+    fields = survival_fields(y)
+    if fields is None:
+        names = getattr(getattr(y, "dtype", None), "names", None)
+        found = f"got fields {list(names)}" if names else "got an unstructured array"
+        raise ValueError(
+            "a survival target must be a structured array with fields 'event' and 'time', or "
+            "with two fields, a boolean event indicator first and a numeric time second "
+            f"(scikit-survival's Surv); {found}."
+        )
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"a structured survival target must be 1-D, got shape {y.shape}.")
+    return make_survival_target(y[fields[0]], y[fields[1]])
 
 
 def _group_slices(groups, n: int):
@@ -191,17 +235,8 @@ def validate_event_target(y, *, n_rows: int, groups, estimator_name: str):
 
     if y is None:
         raise ValueError(f"{estimator_name} requires y to be passed, but the target y is None.")
-    names = getattr(getattr(y, "dtype", None), "names", None)
-    if names is not None and not is_survival_target(y):
-        raise ValueError(
-            "a structured y must have fields 'event' and 'time' (see "
-            f"sktime_hepa.targets.make_survival_target), got fields {list(names)}."
-        )
-    if is_survival_target(y):
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"a structured y must be 1-D, got shape {y.shape}.")
-        y = make_survival_target(y["event"], y["time"])  # 0/1 events, finite times >= 0
+    if getattr(getattr(y, "dtype", None), "names", None) is not None:
+        y = as_survival_target(y)  # 0/1 events, finite times >= 0, any Surv field names
         classes = np.array([0, 1])
     else:
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")

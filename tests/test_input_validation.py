@@ -233,9 +233,14 @@ def test_y_column_vector_is_accepted(series):
 
 
 def test_y_structured_with_wrong_fields(series):
+    # scikit-survival's rule: (bool, number) under any names is a target (an all-censored
+    # one here); a time first, or three fields, is not
     y = np.zeros(30, dtype=[("status", bool), ("duration", float)])
-    with pytest.raises(ValueError, match="fields 'event' and 'time'"):
+    with pytest.raises(ValueError, match="no row of y has a known label"):
         tiny_predictor().fit(series, y)
+    for dtype in ([("duration", float), ("status", bool)], [("a", bool), ("b", float), ("c", int)]):
+        with pytest.raises(ValueError, match="fields 'event' and 'time'"):
+            tiny_predictor().fit(series, np.zeros(30, dtype=dtype))
 
 
 def test_y_structured_with_bad_values(series):

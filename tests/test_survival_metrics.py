@@ -73,3 +73,29 @@ def test_survival_scorer_and_bad_times(censored):
         time_dependent_auc_score(y, oracle, times=[0, 5])
     with pytest.raises(ValueError, match="metric must be one of"):
         make_survival_scorer("c_index", y_train=y)
+
+
+def test_surv_targets_with_other_field_names_are_read_everywhere():
+    from sktime_hepa import AgeBaseline
+    from sktime_hepa.datasets import make_run_to_failure
+    from sktime_hepa.metrics import brier_score, h_auroc_score, time_dependent_auc_score
+    from sktime_hepa.targets import as_survival_target
+
+    X, y = make_run_to_failure(8, min_life=30, max_life=40, random_state=0)
+    other = np.empty(len(y), dtype=[("status", bool), ("days", np.float64)])
+    other["status"], other["days"] = y["event"], y["time"]
+    np.testing.assert_array_equal(as_survival_target(other), y)
+    model = AgeBaseline(horizons=10).fit(X, other)
+    np.testing.assert_array_equal(
+        model.predict_surface(X), AgeBaseline(horizons=10).fit(X, y).predict_surface(X)
+    )
+    surface = model.predict_surface(X)
+    assert h_auroc_score(other, surface) == h_auroc_score(y, surface)
+    assert brier_score(other, surface) == brier_score(y, surface)
+    assert time_dependent_auc_score(other, surface) == time_dependent_auc_score(y, surface)
+    assert model.score(X, other) == model.score(X, y)
+    wrong = np.zeros(3, dtype=[("days", float), ("status", bool)])  # numeric first: not a Surv
+    with pytest.raises(ValueError, match="boolean event indicator first"):
+        as_survival_target(wrong)
+    with pytest.raises(ValueError, match="boolean event first"):
+        h_auroc_score(wrong, np.zeros((3, 10)))
