@@ -3,9 +3,10 @@
 ``make_sine_panel`` series are exactly predictable from their past, so a
 JEPA predictor that uses its context must reach a held-out prediction ratio
 far below 1 (``HEPAPretrainer.prediction_error``; the test suite asserts
-< 0.3 for the default objective at d_model=256, one layer, 12 epochs). This
+< 0.3 for the default objective at d_model=256). This
 script fits the same panel (30 training series, seed 0; 20 held-out series,
-seed 1; ``context_length=64``, ``max_horizon=50``, 12 epochs, one layer)
+seed 1; ``context_length=64``, ``max_horizon=50``, 16 epochs, one layer,
+patches of 8 steps: the test suite's fit)
 under each configuration and appends one record per fit: the held-out ratio
 and epsilon, and the spread of the targets ``h*`` (median cosine to their
 mean: near 1 when every target maps to one direction).
@@ -34,7 +35,9 @@ from sktime_hepa.diagnostics import embedding_stats
 from .run import append_record, done_runs, git_commit
 
 RESULTS = Path(__file__).parent / "results" / "known_answer.jsonl"
-BASE = dict(n_layers=1, context_length=64, max_horizon=50, max_epochs=12, device="cpu")
+BASE = dict(
+    n_layers=1, patch_size=8, context_length=64, max_horizon=50, max_epochs=16, device="cpu"
+)
 #: name -> settings over BASE (d_model sets n_heads=4 and predictor_hidden=1.5 d)
 CONFIGS = {
     f"d{d}_{scale}_{target}": dict(d_model=d, sigreg_scale=scale, target_window=target)
