@@ -391,9 +391,11 @@ class HEPAPretrainer(SelfSupervisedEncoder):
                 f"HEPAPretrainer's predictor did not learn to predict: on the held-out "
                 f"windows its error against the real future target is {ref['ratio']:.3f} "
                 f"of its error against another row's target (bound {PREDICTION_RATIO_BOUND}; "
-                "a predictor that ignores its context scores ~1). Try sigreg_scale='none' "
-                "or a smaller alpha, more epochs, or a lower lr; history_ shows pred_ratio "
-                "per epoch.",
+                "a predictor that ignores its context scores ~1). With sigreg_scale='batch' "
+                "try 'none'; when the future windows themselves are unpredictable noise "
+                "(operating regimes that switch at random, as in C-MAPSS FD002) try "
+                "target_window='context', which predicts the encoder's own state at t+dt; "
+                "more epochs or another lr may help too. history_ shows pred_ratio per epoch.",
                 PredictionWarning,
                 stacklevel=4,  # _after_pretraining <- fit <- fit_atomically <- the caller
             )
