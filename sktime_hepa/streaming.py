@@ -32,6 +32,15 @@ def _context_length(model) -> int:
     return MAX_HISTORY if encoder.context_length is None else int(encoder.context_length)
 
 
+def _orderable(times) -> bool:
+    """Whether time stamps compare as times (numbers, datetimes, periods; not a RangeIndex
+    that only numbers the rows of a chunk)."""
+    if isinstance(times, pd.RangeIndex):
+        return False
+    values = np.asarray(times)
+    return np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.datetime64)
+
+
 class SurfaceStream:
     """Feed a fitted surface model a stream in pieces; get the surface of each new row.
 
@@ -45,6 +54,8 @@ class SurfaceStream:
     ----------
     tails_ : dict
         Series id -> the last ``context_length`` rows seen (a 2-D array).
+    last_time_ : dict
+        Series id -> the last time stamp seen (DataFrame input only).
 
     Examples
     --------
@@ -57,31 +68,92 @@ class SurfaceStream:
         self.model = model
         self.context_length_ = _context_length(model)
         self.tails_: dict = {}
+        self.last_time_: dict = {}
 
     def update(self, X_new, *, batch_size: int = 256) -> np.ndarray:
         """Surface rows of the new observations.
+
+        The input contract: rows of each series arrive in time order, within a
+        chunk and across chunks. A DataFrame's time stamps (its index, or the
+        second level of a MultiIndex) are checked against that: a step at or
+        before the last one seen for its series is *late data* and is refused
+        with a ValueError (a stream cannot re-score the past with a history it
+        has already moved beyond; refit or start a new ``SurfaceStream``). A
+        DataFrame's columns are read by name when the model was fitted on named
+        columns, whatever their order; a missing sensor is a ValueError naming
+        it. Rows of several series may be interleaved in one chunk; the output
+        keeps the input's row order.
 
         Parameters
         ----------
         X_new : 2-D array or DataFrame (new steps of ONE stream, in time order),
             or a DataFrame with a (series id, time) MultiIndex (new steps of
-            several streams; each series' rows contiguous)
+            several streams, in time order within each)
         batch_size : int, default=256
 
         Returns
         -------
         surface : ndarray of float32, shape (n_new_rows, horizons), in the order of X_new
         """
+        if isinstance(X_new, pd.Series):
+            raise ValueError(
+                "X_new is a 1-D pandas Series; pass a DataFrame with one column per sensor "
+                "(X_new.to_frame().T for one step of a stream, X_new.to_frame() for one sensor)."
+            )
+        X_new = self._by_name(X_new)
+        out = np.zeros((len(X_new), self.model.horizons), np.float32)
         if isinstance(X_new, pd.DataFrame) and isinstance(X_new.index, pd.MultiIndex):
             ids = X_new.index.get_level_values(0)
-            parts = [X_new.iloc[np.flatnonzero(ids == key)] for key in pd.unique(ids)]
-            keys = list(pd.unique(ids))
+            times = X_new.index.get_level_values(1)
+            parts = [(key, np.flatnonzero(ids == key)) for key in pd.unique(ids)]
+            last = {key: self._check_order(key, times[where]) for key, where in parts}
         else:
-            parts, keys = [X_new], [None]
-        out = [
-            self._update_one(key, part, batch_size) for key, part in zip(keys, parts, strict=True)
-        ]
-        return np.concatenate(out) if out else np.zeros((0, self.model.horizons), np.float32)
+            parts = [(None, np.arange(len(X_new)))]
+            times = X_new.index if isinstance(X_new, pd.DataFrame) else None
+            last = {None: None if times is None else self._check_order(None, times)}
+        # every series checked before any is scored: a refused chunk changes nothing
+        for key, where in parts:
+            chunk = X_new.iloc[where] if isinstance(X_new, pd.DataFrame) else X_new
+            out[where] = self._update_one(key, chunk, batch_size)
+            if last[key] is not None:
+                self.last_time_[key] = last[key]
+        return out
+
+    def _by_name(self, X_new):
+        """A frame's columns in the order of the fit (by name); other inputs as they are."""
+        names = getattr(self.model, "feature_names_in_", None)
+        if names is None or not isinstance(X_new, pd.DataFrame):
+            return X_new
+        missing = [n for n in names if n not in X_new.columns]
+        if missing:
+            raise ValueError(
+                f"X_new lacks the sensor column(s) {missing} the model was fitted on "
+                f"(it has {list(X_new.columns)})."
+            )
+        return X_new[list(names)]
+
+    def _check_order(self, key, times):
+        """Time stamps of one series' new rows: increasing, and after the last one seen.
+
+        Returns the last new time stamp (None when the stamps are not times).
+        """
+        if not len(times) or not _orderable(times):
+            return None
+        values = np.asarray(times)
+        series = "" if key is None else f" of series {key!r}"
+        if len(values) > 1 and not (values[1:] > values[:-1]).all():
+            raise ValueError(
+                f"the new rows{series} are not in increasing time order; a stream is scored "
+                "in time order (sort the chunk, or drop repeated time stamps)."
+            )
+        last = self.last_time_.get(key)
+        if last is not None and not values[0] > last:
+            raise ValueError(
+                f"late data{series}: time {values[0]!r} is not after the last step seen "
+                f"({last!r}); the stream has moved on and cannot re-score the past (start a "
+                "new SurfaceStream, or score the whole series with predict_surface)."
+            )
+        return values[-1]
 
     def _update_one(self, key, part, batch_size: int) -> np.ndarray:
         values = np.asarray(part, dtype=np.float64)

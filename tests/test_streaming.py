@@ -45,3 +45,41 @@ def test_stream_needs_a_raw_series_model(rtf_data, fitted_pretrainer):
     model = tiny_predictor("passthrough").fit(H, y)
     with pytest.raises(ValueError, match="streaming needs a model that reads raw series"):
         SurfaceStream(model)
+
+
+def test_stream_input_contract(rtf_data, fitted_pretrainer):
+    """Order, columns by name, interleaved series, late data: each answered or refused."""
+    X, y = rtf_data
+    model = tiny_predictor(FrozenEstimator(fitted_pretrainer)).fit(X, y)
+    whole = model.predict_surface(X)
+    ids = X.index.get_level_values(0)
+    first, second = ids.unique()[:2]
+    a, b = np.flatnonzero(ids == first)[:6], np.flatnonzero(ids == second)[:6]
+    # rows of two series interleaved in one chunk: the output keeps the input order
+    order = np.ravel(np.column_stack([a, b]))
+    stream = SurfaceStream(model)
+    np.testing.assert_allclose(stream.update(X.iloc[order]), whole[order], atol=1e-6)
+    # columns reordered: read by name
+    nxt = np.flatnonzero(ids == first)[6:9]
+    chunk = X.iloc[nxt]
+    np.testing.assert_allclose(stream.update(chunk[chunk.columns[::-1]]), whole[nxt], atol=1e-6)
+    # a sensor missing: named
+    with pytest.raises(ValueError, match="lacks the sensor column"):
+        stream.update(chunk.iloc[:, 1:])
+    # late data: a step already seen, or time going backwards inside a chunk
+    with pytest.raises(ValueError, match="late data of series"):
+        stream.update(X.iloc[nxt[-1:]])
+    later = np.flatnonzero(ids == first)[9:12]
+    with pytest.raises(ValueError, match="not in increasing time order"):
+        stream.update(X.iloc[later[::-1]])
+    with pytest.raises(ValueError, match="1-D pandas Series"):
+        stream.update(X.iloc[later[0]])
+    # a chunk refused for one series leaves the other series untouched too
+    c = np.flatnonzero(ids == second)[6:8]
+    tails = {k: v.copy() for k, v in stream.tails_.items()}
+    with pytest.raises(ValueError, match="late data of series"):
+        stream.update(X.iloc[np.r_[c, nxt[-1:]]])
+    assert all(np.array_equal(stream.tails_[k], v) for k, v in tails.items())
+    np.testing.assert_allclose(stream.update(X.iloc[c]), whole[c], atol=1e-6)
+    # after the refusals the stream goes on where it was
+    np.testing.assert_allclose(stream.update(X.iloc[later]), whole[later], atol=1e-6)
