@@ -23,6 +23,7 @@ default with a :class:`WeightsWarning`).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import re
@@ -232,6 +233,7 @@ def save_weights(estimator, path) -> Path:
         "torch_version": torch.__version__,
         "estimator": writer.estimator(estimator, type(estimator).__name__),
     }
+    doc["tensor_sha256"] = _tensor_digest(writer.tensors)
     if writer.dropped:
         warn_at_caller(
             f"save_weights does not keep {', '.join(writer.dropped)}: not plain data (skorch "
@@ -418,6 +420,16 @@ def _network_recipe(est, state: dict):
     raise ValueError(f"{type(est).__name__} holds no torch network to rebuild.")
 
 
+def _tensor_digest(tensors: dict) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()
+
+
 def load_weights(path, *, device="auto", estimator_class=None):
     """Rebuild a fitted estimator from a file of :func:`save_weights`.
 
@@ -440,7 +452,8 @@ def load_weights(path, *, device="auto", estimator_class=None):
     Raises
     ------
     ValueError
-        For a file not written by :func:`save_weights`, from a newer major
+        For a file not written by :func:`save_weights`, whose tensors were
+        altered after it was written (a SHA-256 digest in the header), from a newer major
         version of sktime_hepa or format, naming a class this package does
         not have or other than ``estimator_class``, or whose weights do not
         fit the network its parameters build.
@@ -462,5 +475,11 @@ def load_weights(path, *, device="auto", estimator_class=None):
         )
     device = resolve_device(device)
     tensors = st.torch.load_file(Path(path), device="cpu")  # memory-mapped
+    expected = info.get("tensor_sha256")
+    if expected is not None and _tensor_digest(tensors) != expected:
+        raise ValueError(
+            f"{path} has been altered since save_weights wrote it: its tensors no longer match "
+            "the SHA-256 digest stored in its header. Refusing to load it."
+        )
     with seeded(0, "cpu"):  # building modules draws random weights: keep the caller's RNG
         return _Reader(tensors, device).estimator(node)

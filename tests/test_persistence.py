@@ -294,3 +294,23 @@ def test_saved_on_cuda_loaded_on_cpu(rtf_data, tmp_path):
     assert next(loaded.net_.module_.parameters()).device.type == "cpu"
     np.testing.assert_allclose(loaded.predict_surface(X), model.predict_surface(X), atol=1e-5)
     assert loaded.device == "cuda"  # a parameter: where a new fit trains, kept as saved
+
+
+def test_altered_tensor_bytes_are_refused(rtf_data, fitted_pretrainer, tmp_path):
+    from safetensors.torch import load_file
+
+    path = save_weights(fitted_pretrainer, tmp_path / "m.safetensors")
+    with safe_open(path, framework="pt") as fh:
+        metadata = fh.metadata()
+    tensors = load_file(path)
+    name = sorted(tensors)[0]
+    tensors[name] = tensors[name].clone()
+    tensors[name].view(-1)[0] += 1e-3  # one value, same shape and dtype
+    tampered = tmp_path / "t.safetensors"
+    save_file(tensors, tampered, metadata=metadata)
+    with pytest.raises(ValueError, match="has been altered since save_weights wrote it"):
+        load_weights(tampered, device="cpu")
+    X, _ = rtf_data
+    np.testing.assert_array_equal(  # the untouched file still loads and predicts the same
+        load_weights(path, device="cpu").transform(X), fitted_pretrainer.transform(X)
+    )
