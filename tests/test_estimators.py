@@ -492,3 +492,25 @@ def test_stride_visits_one_row_per_cell(rtf_data, fitted_pretrainer):
     assert n_batches(strided, True) < n_train / 3
     assert n_batches(strided, True) >= n_train / 4
     assert n_batches(strided, False) == n_batches(full, False)
+
+
+def test_undo_pos_weight_returns_the_data_scale_and_keeps_every_ranking(rtf_data, fitted_predictor):
+    from sktime_hepa.metrics import brier_score, h_auroc_score, per_horizon_auroc
+    from sktime_hepa.surfaces.hepa import unweighted_probability
+
+    X, y = rtf_data
+    w = fitted_predictor.pos_weight_
+    assert w > 1  # events are the rarer class of these cells
+    data_scale = fitted_predictor.predict_surface(X)
+    raw = clone(fitted_predictor).set_params(undo_pos_weight=False)
+    raw.__dict__.update({k: v for k, v in fitted_predictor.__dict__.items() if k.endswith("_")})
+    weighted = raw.predict_surface(X)
+    np.testing.assert_allclose(data_scale, unweighted_probability(weighted, w), rtol=1e-6)
+    assert (data_scale <= weighted + 1e-7).all()  # w > 1 lowers every probability
+    assert (np.diff(data_scale, axis=1) >= -1e-6).all()  # still non-decreasing in dt
+    np.testing.assert_allclose(per_horizon_auroc(y, data_scale), per_horizon_auroc(y, weighted))
+    assert h_auroc_score(y, data_scale) == pytest.approx(h_auroc_score(y, weighted))
+    assert brier_score(y, data_scale) < brier_score(y, weighted)
+    # the map's known values: fixed ends, odds divided by w
+    p = np.array([0.0, 0.5, 1.0])
+    np.testing.assert_allclose(unweighted_probability(p, 4.0), [0.0, 0.2, 1.0])
