@@ -114,9 +114,10 @@ class HEPAEventPredictor(SurfaceEstimator):
         (and ``predict`` over-flags). True maps each cell back to the data's
         scale, ``p / (p + w+ (1 - p))``: the same function for every cell, so
         the surface stays non-decreasing in dt and every per-horizon ranking
-        (h-AUROC) is unchanged, while Brier score and calibration improve (``python
-        -m benchmarks.pos_weight``: ECE 0.101 -> 0.014 on the synthetic set). False returns the weighted-BCE
-        surface itself (the paper's).
+        (h-AUROC) is unchanged, while Brier score and calibration improve
+        (``python -m benchmarks.pos_weight``: ECE 0.101 -> 0.014 on the
+        synthetic set). False returns the weighted-BCE surface itself (the
+        paper's).
     standardize : bool, default=False
         z-score the frozen ``h_t`` per dimension (statistics of the labelled
         training rows, stored in the network) before the predictor or head.
