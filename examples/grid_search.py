@@ -14,8 +14,11 @@ Part 2 shows the same model as a two-step pipeline,
 which is the honest protocol when the pretraining data must not include the
 validation series.
 
-THE CROSS-VALIDATION TRAP. Always pass ``cv=GroupKFold(...)`` with
-``groups=series_ids(X)``, never an integer. HEPAEventPredictor is a classifier
+THE CROSS-VALIDATION TRAP. Always pass a grouped splitter with
+``groups=series_ids(X)``, never an integer: ``EventGroupKFold`` (whole series,
+stratified so that every fold holds series with an event; with heavy
+censoring a plain ``GroupKFold`` can leave a fold without one, where the
+scores are NaN) or ``GroupKFold``. HEPAEventPredictor is a classifier
 and its structured (event, time) y looks "multiclass" to scikit-learn
 (``type_of_target(y) == "multiclass"``), so ``cv=3`` silently becomes a
 ``StratifiedKFold`` over the (event, time) pairs: rows of one series land in
@@ -37,11 +40,12 @@ import time
 import numpy as np
 import pandas as pd
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import GridSearchCV, GroupKFold, GroupShuffleSplit, cross_validate
+from sklearn.model_selection import GridSearchCV, GroupShuffleSplit, cross_validate
 
 from sktime_hepa import HEPAEventPredictor, HEPAPretrainer, make_pipeline
 from sktime_hepa.datasets import make_run_to_failure
 from sktime_hepa.metrics import h_auroc_scorer
+from sktime_hepa.model_selection import EventGroupKFold
 from sktime_hepa.panel import series_ids
 
 SEED = 0
@@ -92,7 +96,7 @@ def main(argv=None):
     )
     X_train, y_train, X_test, y_test = X.iloc[train], y[train], X.iloc[test], y[test]
     groups = series_ids(X_train)  # one id per row: the unit it belongs to
-    cv = GroupKFold(n_splits=3)  # NOT cv=3: see the trap in the module docstring
+    cv = EventGroupKFold(n_splits=3)  # NOT cv=3: see the trap in the module docstring
     print(
         f"data: {len(np.unique(groups))} training units ({len(X_train)} rows), "
         f"{len(np.unique(units[test]))} test units ({len(X_test)} rows)"
@@ -144,7 +148,7 @@ def main(argv=None):
         pipe, X_train, y_train, groups=groups, cv=cv, scoring={"h_auroc": h_auroc_scorer}
     )
     print(
-        f"\nPipeline, cross_validate with GroupKFold(3) in {time.perf_counter() - t0:.0f} s: "
+        f"\nPipeline, cross_validate with EventGroupKFold(3) in {time.perf_counter() - t0:.0f} s: "
         f"h-AUROC per fold {np.round(scores['test_h_auroc'], 3).tolist()}, "
         f"mean {scores['test_h_auroc'].mean():.3f}"
     )
@@ -167,7 +171,7 @@ def plot_scores(table, pipeline_scores) -> None:
         f"{f}\nlr={lr:g}" for f, lr in zip(table["param_finetune"], table["param_lr"], strict=True)
     ]
     ax1.bar(labels, table["mean_test_score"], yerr=table["std_test_score"], capsize=4)
-    ax1.set(ylabel="CV h-AUROC (GroupKFold)", title="Part 1: grid search, frozen encoder")
+    ax1.set(ylabel="CV h-AUROC (EventGroupKFold)", title="Part 1: grid search, frozen encoder")
     ax2.bar([f"fold {i}" for i in range(len(pipeline_scores))], pipeline_scores)
     ax2.set(title="Part 2: Pipeline, per fold")
     for ax in (ax1, ax2):
