@@ -24,7 +24,7 @@ def test_every_module_is_in_the_layout_table():
     for module in sorted(package.glob("*.py")):
         if module.name != "__init__.py":
             assert f"sktime_hepa/{module.name}" in rows, f"{module.name} missing from design.md"
-    for sub in ("nn", "encoders", "surfaces", "detectors"):
+    for sub in ("nn", "encoders", "surfaces", "detectors", "plotting"):
         owns = rows.get(f"sktime_hepa/{sub}/")
         assert owns is not None, f"sktime_hepa/{sub}/ missing from design.md"
         for module in sorted((package / sub).glob("*.py")):
