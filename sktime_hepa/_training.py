@@ -27,7 +27,6 @@ from torch.torch_version import TorchVersion
 from ._split import labelled_segments, split_segments  # noqa: F401  (split_segments: re-export)
 from .callbacks import MinStepsEarlyStopping, ProcessMeanScores, ValidRankScore
 from .nn.losses import SurvivalBCELoss
-from .targets import count_known_cells, horizon_labels
 
 #: Training precisions: None trains in float32; the others run the forward
 #: pass and the loss under ``torch.autocast`` (float16 with gradient scaling).
@@ -432,18 +431,6 @@ def _raise_if_interrupted(net, max_epochs: int) -> None:
             f"training was interrupted after {done} of {max_epochs} epochs; "
             "the estimator was left as it was before fit."
         )
-
-
-def survival_cells(y, horizons: int, *, task: str):
-    """Per-horizon labels, known mask and positive weight of a validated target.
-
-    Returns ``labels`` (n, K) float32, ``known`` (n, K) bool and
-    ``pos_weight`` = N_neg / N_pos over the known cells; ValueError (ending
-    in ``task``) unless both classes occur.
-    """
-    labels, known = horizon_labels(y, horizons)
-    n_pos, n_neg = count_known_cells(labels, known, horizons, task=task)
-    return labels, known, n_neg / n_pos
 
 
 def fit_event_net(

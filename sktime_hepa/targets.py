@@ -31,6 +31,7 @@ __all__ = [
     "target_from_rul",
     "horizon_labels",
     "validate_event_target",
+    "survival_cells",
 ]
 
 SURVIVAL_DTYPE = np.dtype([("event", bool), ("time", np.float64)])
@@ -334,3 +335,15 @@ def count_known_cells(labels, known, horizons: int, *, task: str) -> tuple[int, 
             f"1..{horizons}: {task}."
         )
     return n_pos, n_neg
+
+
+def survival_cells(y, horizons: int, *, task: str):
+    """Per-horizon labels, known mask and positive weight of a validated target.
+
+    Returns ``labels`` (n, K) float32, ``known`` (n, K) bool and
+    ``pos_weight`` = N_neg / N_pos over the known cells; ValueError (ending
+    in ``task``) unless both classes occur.
+    """
+    labels, known = horizon_labels(y, horizons)
+    n_pos, n_neg = count_known_cells(labels, known, horizons, task=task)
+    return labels, known, n_neg / n_pos

@@ -30,14 +30,13 @@ from .._training import (
     fit_seed,
     optimisation_settings,
     resolve_device,
-    survival_cells,
 )
 from ..diagnostics import COLLAPSE_COSINE, CollapseWarning, embedding_stats, is_collapsed
 from ..nn.dt_mlp_head import DtMLPHead
 from ..nn.encoder import HEPAEncoder
 from ..nn.hepa import EventModule
 from ..panel import Panel, as_panel, fit_channel_scaling
-from ..targets import validate_event_target
+from ..targets import survival_cells, validate_event_target
 
 __all__ = [
     "EncoderTransformer",

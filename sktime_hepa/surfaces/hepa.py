@@ -22,7 +22,6 @@ from .._training import (
     fit_seed,
     optimisation_settings,
     resolve_device,
-    survival_cells,
 )
 from ..encoders import EncoderTransformer, HEPAPretrainer, SupervisedEncoder
 from ..encoders._base import MISSING_CONSTRAINTS, check_batch_size, check_rows
@@ -31,7 +30,7 @@ from ..nn.event_head import EventHead, LinearProbeHead
 from ..nn.hepa import EmbeddingScaler, EventModule
 from ..nn.predictor import HorizonPredictor
 from ..panel import as_panel
-from ..targets import validate_event_target
+from ..targets import survival_cells, validate_event_target
 from ._base import SurfaceEstimator
 
 __all__ = ["HEPAEventPredictor"]
