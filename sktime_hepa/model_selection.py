@@ -9,6 +9,7 @@ stratifies whole series on whether they hold an event.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -26,6 +27,8 @@ class EventGroupKFold(_BaseKFold):
     scikit-learn's ``StratifiedGroupKFold`` on one label per series: whether
     any of its rows has ``event=True``. Every fold then holds about
     ``1/n_splits`` of the event series, so scorers are defined in every fold.
+    It needs at least ``n_splits`` series with an event; event-free series
+    are spread as evenly as they allow (run-to-failure data may have none).
 
     Parameters
     ----------
@@ -98,12 +101,15 @@ class EventGroupKFold(_BaseKFold):
                 f"only {n_event} of the {len(ids)} series hold an event, fewer than "
                 f"n_splits={self.n_splits}: some fold would have no event. Lower n_splits."
             )
-        if len(ids) - n_event < self.n_splits:
-            raise ValueError(
-                f"only {len(ids) - n_event} of the {len(ids)} series have no event, fewer than "
-                f"n_splits={self.n_splits}. Lower n_splits."
-            )
         inner = StratifiedGroupKFold(
             n_splits=self.n_splits, shuffle=self.shuffle, random_state=self.random_state
         )
-        yield from inner.split(np.zeros(n), has_event[inverse], groups)
+        with warnings.catch_warnings():
+            # fewer event-free series than folds (run-to-failure data, where nearly every
+            # series ends in its event) is fine: the early rows of event series are the
+            # negatives; only the event series must reach every fold, checked above
+            warnings.filterwarnings(
+                "ignore", message="The least populated class", category=UserWarning
+            )
+            folds = list(inner.split(np.zeros(n), has_event[inverse], groups))
+        yield from folds

@@ -55,3 +55,10 @@ def test_refusals_name_the_problem(censored):
         next(EventGroupKFold(30).split(X, y, groups))
     with pytest.raises(ValueError, match="n_splits must be an integer >= 2"):
         EventGroupKFold(1)
+
+
+def test_run_to_failure_data_with_few_event_free_series():
+    X, y = make_run_to_failure(13, min_life=30, max_life=60, censor_fraction=0.15, random_state=0)
+    groups = series_ids(X)
+    folds = list(EventGroupKFold(3).split(X, y, groups))
+    assert len(folds) == 3 and all(y["event"][test].any() for _, test in folds)
