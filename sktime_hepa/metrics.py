@@ -533,6 +533,17 @@ def _ipcw_inputs(y_true, surface, y_train, times):
     surface = _check_surface(surface, probabilities=True)
     y_true = _check_survival_target(y_true, surface.shape[0])
     y_train = y_true if y_train is None else _check_survival_target(y_train, len(y_train))
+    for name, y in (("y_true", y_true), ("y_train", y_train)):
+        if not y["event"].any():
+            raise ValueError(
+                f"{name} has no event (all {len(y)} rows are censored): scikit-survival's IPCW "
+                "metrics need observed events"
+                + (
+                    " in the data the censoring distribution is fitted on."
+                    if name == "y_train"
+                    else "."
+                )
+            )
     K = surface.shape[1]
     if times is None:
         times = np.arange(1, K + 1)
@@ -567,13 +578,22 @@ def time_dependent_auc_score(y_true, surface, *, y_train=None, times=None) -> fl
     y_train : structured survival target, optional
         Data for the censoring distribution (the test targets when None).
     times : array-like of int, optional
-        Horizons in 1..K (all when None); those outside the follow-up are dropped.
+        Horizons in 1..K (all when None); those outside the follow-up are
+        dropped, and so are those before the first event (no case yet).
 
     Returns
     -------
     float
     """
     y_true, y_train, surface, times = _ipcw_inputs(y_true, surface, y_train, times)
+    # a horizon at which no row has had its event yet has no case: its AUC is undefined
+    first_event = y_true["time"][y_true["event"]].min()
+    if not (times >= first_event).any():
+        raise ValueError(
+            f"no event of y_true falls within the horizons {times.min()}..{times.max()} "
+            f"(the first is at time {first_event:g}): the time-dependent AUC has no case."
+        )
+    times = times[times >= first_event]
     _, mean_auc = _sksurv_metrics().cumulative_dynamic_auc(
         y_train, y_true, surface[:, times - 1], times
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,21 @@ def test_surv_targets_with_other_field_names_are_read_everywhere():
         as_survival_target(wrong)
     with pytest.raises(ValueError, match="boolean event first"):
         h_auroc_score(wrong, np.zeros((3, 10)))
+
+
+def test_ipcw_metrics_on_degenerate_targets_name_the_problem():
+    from sktime_hepa.metrics import integrated_brier_score, time_dependent_auc_score
+    from sktime_hepa.targets import make_survival_target
+
+    rng = np.random.default_rng(0)
+    surface = np.sort(rng.random((20, 5)), axis=1)
+    censored = make_survival_target(np.zeros(20, bool), rng.integers(1, 10, 20))
+    for metric in (time_dependent_auc_score, integrated_brier_score):
+        with pytest.raises(ValueError, match="y_true has no event"):
+            metric(censored, surface)
+    one = make_survival_target(np.r_[True, np.zeros(19, bool)], rng.integers(1, 10, 20))
+    with pytest.raises(ValueError, match="y_train has no event"):
+        time_dependent_auc_score(one, surface, y_train=censored)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a single event: a number, no numpy warning
+        assert np.isfinite(time_dependent_auc_score(one, surface))
