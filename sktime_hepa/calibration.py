@@ -211,7 +211,11 @@ class SurfaceCalibrator(SurfaceEstimator):
         K = self._check_width(surface.shape[1])
         n_rows = len(series_ids(X))
         y, classes = validate_event_target(
-            y, n_rows=n_rows, groups=series_ids(X), estimator_name=type(self).__name__
+            y,
+            n_rows=n_rows,
+            groups=series_ids(X),
+            estimator_name=type(self).__name__,
+            index=getattr(X, "index", None),
         )
         if rows is not None:
             y = y[np.asarray(rows, dtype=np.int64)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "SURVIVAL_DTYPE",
@@ -200,7 +201,24 @@ def target_from_rul(rul, event=True) -> np.ndarray:
     return make_survival_target(np.broadcast_to(np.asarray(event, dtype=bool), rul.shape), rul)
 
 
-def validate_event_target(y, *, n_rows: int, groups, estimator_name: str):
+def _check_alignment(y, index) -> None:
+    """A pandas y whose index holds X's row labels in another order: refuse, not misread."""
+    y_index = getattr(y, "index", None)
+    if y_index is None or index is None or not isinstance(index, pd.Index):
+        return
+    if y_index.equals(index) or len(y_index) != len(index):
+        return
+    if y_index.has_duplicates or index.has_duplicates:
+        return
+    if y_index.sort_values().equals(index.sort_values()):
+        raise ValueError(
+            "y is a pandas object whose index holds the rows of X in another order; y is read "
+            "by position, so its labels would land on the wrong rows. Align it first: "
+            "y = y.loc[X.index]."
+        )
+
+
+def validate_event_target(y, *, n_rows: int, groups, estimator_name: str, index=None):
     """An estimator's y as a survival target, with the classes it predicts.
 
     A structured y (fields ``event`` and ``time``) is checked like
@@ -225,6 +243,9 @@ def validate_event_target(y, *, n_rows: int, groups, estimator_name: str):
         Series id of each row, for the label conversion.
     estimator_name : str
         Named in the error messages.
+    index : pandas.Index, optional
+        X's index: a pandas y holding the same row labels in another order is
+        refused (y is read by position).
 
     Returns
     -------
@@ -236,6 +257,7 @@ def validate_event_target(y, *, n_rows: int, groups, estimator_name: str):
 
     if y is None:
         raise ValueError(f"{estimator_name} requires y to be passed, but the target y is None.")
+    _check_alignment(y, index)
     if getattr(getattr(y, "dtype", None), "names", None) is not None:
         y = as_survival_target(y)  # 0/1 events, finite times >= 0, any Surv field names
         classes = np.array([0, 1])

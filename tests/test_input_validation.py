@@ -416,3 +416,21 @@ def test_pandas_nullable_and_series_inputs():
     assert np.isfinite(pre.transform(with_na)).all()
     with pytest.raises(ValueError, match="1-D pandas Series.*to_frame"):
         AgeBaseline(horizons=4).fit(X.iloc[:, 0], y)
+
+
+def test_pandas_y_in_another_row_order_is_refused_not_misread():
+    import pandas as pd
+
+    from sktime_hepa import AgeBaseline
+    from sktime_hepa.datasets import make_run_to_failure
+
+    X, y = make_run_to_failure(6, min_life=30, max_life=40, random_state=0)
+    labels = pd.Series((y["event"] & (y["time"] <= 3)).astype(int), index=X.index)
+    shuffled = labels.sample(frac=1.0, random_state=0)
+    with pytest.raises(ValueError, match=r"y = y.loc\[X.index\]"):
+        AgeBaseline(horizons=4).fit(X, shuffled)
+    aligned = AgeBaseline(horizons=4).fit(X, shuffled.loc[X.index]).predict_surface(X)
+    np.testing.assert_array_equal(
+        aligned, AgeBaseline(horizons=4).fit(X, labels).predict_surface(X)
+    )
+    AgeBaseline(horizons=4).fit(X, labels.to_numpy())  # arrays are read by position, as always

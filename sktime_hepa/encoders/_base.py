@@ -379,7 +379,11 @@ class SupervisedEncoder(EncoderTransformer):
         device, seed = resolve_device(self.device), fit_seed(self.random_state)
         panel = self._scaled_training_panel(X)
         y, _ = validate_event_target(
-            y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
+            y,
+            n_rows=panel.n_rows,
+            groups=panel.groups,
+            estimator_name=type(self).__name__,
+            index=getattr(X, "index", None),
         )
         labels, known, pos_weight = survival_cells(
             y, self.horizons, task="the encoder cannot be trained on the event task"

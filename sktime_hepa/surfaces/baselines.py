@@ -210,7 +210,11 @@ class _HazardBaseline(SurfaceEstimator):
         self._check_horizon()
         panel = as_panel(X, estimator=self, reset=True)
         y, self.classes_ = validate_event_target(
-            y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
+            y,
+            n_rows=panel.n_rows,
+            groups=panel.groups,
+            estimator_name=type(self).__name__,
+            index=getattr(X, "index", None),
         )
         _check_learnable(y, self.horizons)
         score = self._fit_score(panel, y)
@@ -547,7 +551,11 @@ class SurvivalForestBaseline(SurfaceEstimator):
         self._check_horizon()
         panel = as_panel(X, estimator=self, reset=True)
         y, self.classes_ = validate_event_target(
-            y, n_rows=panel.n_rows, groups=panel.groups, estimator_name=type(self).__name__
+            y,
+            n_rows=panel.n_rows,
+            groups=panel.groups,
+            estimator_name=type(self).__name__,
+            index=getattr(X, "index", None),
         )
         _check_learnable(y, self.horizons)
         event = np.asarray(y["event"], dtype=bool)

@@ -283,7 +283,11 @@ class HEPAEventPredictor(SurfaceEstimator):
         source = self._read_embeddings(X, reset=True) if embeddings_in else None
         rows = source if embeddings_in else as_panel(X, estimator=self, reset=True)
         y, self.classes_ = validate_event_target(
-            y, n_rows=rows.n_rows, groups=rows.groups, estimator_name=type(self).__name__
+            y,
+            n_rows=rows.n_rows,
+            groups=rows.groups,
+            estimator_name=type(self).__name__,
+            index=getattr(X, "index", None),
         )
         labels, known, self.pos_weight_ = survival_cells(
             y, self.horizons, task="the event surface cannot be learned"
