@@ -108,11 +108,14 @@ def effective_context_length(context_length, lengths) -> int | None:
     """``context_length``, or the bound on a whole history where a series exceeds it."""
     if context_length is not None or int(np.max(lengths, initial=0)) <= MAX_HISTORY:
         return context_length
+    longest = int(np.max(lengths))
     warnings.warn(
-        f"context_length=None reads whole histories, but a series of X has "
-        f"{int(np.max(lengths))} steps: contexts are cut to the last {MAX_HISTORY} steps "
-        "so that the cost stays linear in the series length. Set context_length "
-        "explicitly to choose another window.",
+        f"context_length=None reads whole histories, but a series of X has {longest} steps: "
+        f"contexts are cut to the last {MAX_HISTORY} steps. Uncut, every row would read its "
+        f"whole past, so scoring this series would cost about {longest / (2 * MAX_HISTORY):.1f} "
+        "times more than at the cap, a cost growing with the square of its length (a "
+        "200k-step series never finished); cut, it grows linearly. "
+        "Set context_length (e.g. 512, the default) to choose the window yourself.",
         ContextLengthWarning,
         stacklevel=4,
     )
