@@ -80,8 +80,9 @@ def study_table(records, budget="default") -> list[str]:
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for d in _datasets([*pre, *head]):
         present = {k[1] for k in (*pre, *head) if k[0] == d}
-        order = [v for v in variant_order(present) if v not in CONTROL_ORDER]
-        order += [v for v in variant_order(present) if v in CONTROL_ORDER]
+        ordered = variant_order(present)
+        order = [v for v in ordered if v.split("+")[0] not in CONTROL_ORDER]
+        order += [v for v in ordered if v.split("+")[0] in CONTROL_ORDER]
         for v in order:
             base = v.split("+")[0]  # a head variant shares its pretrainer's statistics
             p = [r for k, r in sorted(pre.items()) if k[:2] == (d, base)]
