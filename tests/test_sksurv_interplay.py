@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import tiny_pretrainer
 from sklearn.model_selection import GroupShuffleSplit
 
-from sktime_hepa import AgeBaseline, HEPAEventPredictor, HEPAPretrainer
+from sktime_hepa import AgeBaseline, HEPAEventPredictor
 from sktime_hepa.datasets import make_run_to_failure
 from sktime_hepa.metrics import time_dependent_auc_score
 from sktime_hepa.panel import series_ids
@@ -29,18 +30,7 @@ def split():
 @pytest.fixture(scope="module")
 def fitted(split):
     X_tr, y_tr, _, _ = split
-    pre = HEPAPretrainer(
-        d_model=16,
-        n_heads=2,
-        n_layers=1,
-        patch_size=4,
-        predictor_hidden=16,
-        context_length=32,
-        max_horizon=K,
-        max_epochs=1,
-        device="cpu",
-        random_state=0,
-    )
+    pre = tiny_pretrainer(max_horizon=K, max_epochs=1)
     return HEPAEventPredictor(pre, horizons=K, max_epochs=3, device="cpu", random_state=0).fit(
         X_tr, y_tr
     )
