@@ -501,10 +501,10 @@ def test_undo_pos_weight_returns_the_data_scale_and_keeps_every_ranking(rtf_data
     X, y = rtf_data
     w = fitted_predictor.pos_weight_
     assert w > 1  # events are the rarer class of these cells
-    data_scale = fitted_predictor.predict_surface(X)
-    raw = clone(fitted_predictor).set_params(undo_pos_weight=False)
-    raw.__dict__.update({k: v for k, v in fitted_predictor.__dict__.items() if k.endswith("_")})
-    weighted = raw.predict_surface(X)
+    weighted = fitted_predictor.predict_surface(X)  # the default: the paper's surface
+    undone = clone(fitted_predictor).set_params(undo_pos_weight=True)
+    undone.__dict__.update({k: v for k, v in fitted_predictor.__dict__.items() if k.endswith("_")})
+    data_scale = undone.predict_surface(X)
     np.testing.assert_allclose(data_scale, unweighted_probability(weighted, w), rtol=1e-6)
     assert (data_scale <= weighted + 1e-7).all()  # w > 1 lowers every probability
     assert (np.diff(data_scale, axis=1) >= -1e-6).all()  # still non-decreasing in dt
