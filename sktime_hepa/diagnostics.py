@@ -39,6 +39,7 @@ __all__ = [
     "DT_BANDS",
     "PREDICTION_RATIO_BOUND",
     "PredictionWarning",
+    "band_name",
     "embedding_stats",
     "is_collapsed",
     "matched_partners",

@@ -13,15 +13,14 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold
-from sklearn.model_selection._split import _BaseKFold
+from sklearn.model_selection import BaseCrossValidator, StratifiedGroupKFold
 
 from .targets import as_survival_target, is_survival_target
 
 __all__ = ["EventGroupKFold"]
 
 
-class EventGroupKFold(_BaseKFold):
+class EventGroupKFold(BaseCrossValidator):
     """K-fold over whole series, each fold holding series with and without an event.
 
     scikit-learn's ``StratifiedGroupKFold`` on one label per series: whether
@@ -58,7 +57,13 @@ class EventGroupKFold(_BaseKFold):
     def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
         if isinstance(n_splits, bool) or not isinstance(n_splits, Integral) or n_splits < 2:
             raise ValueError(f"n_splits must be an integer >= 2, got {n_splits!r}.")
-        super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
+        self.n_splits = int(n_splits)
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """The number of folds, ``n_splits``."""
+        return self.n_splits
 
     def split(self, X, y=None, groups=None):
         """Train and test row indices of each fold.

@@ -331,9 +331,11 @@ class HEPAPretrainer(SelfSupervisedEncoder):
             and ``n_windows``.
         """
         check_is_fitted(self)
-        if isinstance(max_windows, bool) or not isinstance(max_windows, Integral):
-            raise ValueError(f"max_windows must be an integer >= 2, got {max_windows!r}.")
-        if max_windows < 2:
+        if (
+            isinstance(max_windows, bool)
+            or not isinstance(max_windows, Integral)
+            or max_windows < 2
+        ):
             raise ValueError(f"max_windows must be an integer >= 2, got {max_windows!r}.")
         if isinstance(random_state, bool) or not isinstance(random_state, Integral):
             raise ValueError(f"random_state must be an int, got {random_state!r}.")
@@ -342,7 +344,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         return self._held_out_reference(source, segments, int(random_state), max_windows)
 
     def _held_out_reference(self, source: PanelRows, segments, seed: int, max_windows: int):
-        n_anchors = sum(max(hi - lo - 1, 0) for _, lo, hi in segments)
+        n_anchors = _n_anchors(segments)
         if n_anchors < 2:
             raise ValueError(
                 "X gives fewer than 2 windows with a future step; the prediction error "
@@ -379,7 +381,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         return {**prediction_reference(h_hat, h_star, dt, seed=seed), "n_windows": len(dt)}
 
     def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
-        if sum(max(hi - lo - 1, 0) for _, lo, hi in segments) < 2:
+        if _n_anchors(segments) < 2:
             # too short to hold out 2 windows: no reference, and nothing to warn about
             nan = float("nan")
             keys = ["l1", "l1_shuffled", "ratio"] + [f"ratio_{band_name(*b)}" for b in DT_BANDS]
@@ -400,3 +402,8 @@ class HEPAPretrainer(SelfSupervisedEncoder):
                 stacklevel=4,  # _after_pretraining <- fit <- fit_atomically <- the caller
             )
         self.prediction_reference_ = ref
+
+
+def _n_anchors(segments) -> int:
+    """Rows of the segments ``(series, lo, hi)`` that have a future step (JEPA anchors)."""
+    return sum(max(hi - lo - 1, 0) for _, lo, hi in segments)
