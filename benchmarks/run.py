@@ -260,6 +260,12 @@ def main(argv=None):
         help="skip (method, seed, label fraction) runs already recorded in --out for this "
         "dataset and budget (an interrupted sweep resumes where it stopped)",
     )
+    parser.add_argument(
+        "--since",
+        default=None,
+        help="with --skip-existing, count only records written at or after this ISO time "
+        "(UTC, e.g. 2026-12-07T16:00): a re-run from new code replaces older records",
+    )
     args = parser.parse_args(argv)
     methods = METHODS if args.method == ["all"] else args.method
     if "all" not in args.method:
@@ -278,7 +284,11 @@ def main(argv=None):
         done = done_runs(
             args.out,
             key=lambda r: (r["method"], r["seed"], r["label_fraction"]),
-            where=lambda r: r["dataset"] == args.dataset and r.get("budget") == args.budget,
+            where=lambda r: (
+                r["dataset"] == args.dataset
+                and r.get("budget") == args.budget
+                and (args.since is None or r.get("time", "") >= args.since)
+            ),
         )
     for seed in args.seeds:
         for method in methods:
