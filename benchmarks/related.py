@@ -26,6 +26,7 @@ Usage::
     python -m benchmarks.related --dataset smap msl mba batadal gecco tep fd001 fd002 ettm1 \
         --method trep mts_jepa lstm_vae lstm_attention anomaly_transformer sensitive_mamba \
         --seeds 0 --untrained --skip-existing
+    python -m benchmarks.related --dataset mba --method anomaly_transformer --labels  # detector only
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ def main(argv=None):
     parser.add_argument("--dataset", nargs="+", required=True, choices=sorted(SWEEP_DATASETS))
     parser.add_argument("--method", nargs="+", required=True, choices=RELATED_METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--labels", nargs="+", type=float, default=[1.0, 0.1])
+    parser.add_argument("--labels", nargs="*", type=float, default=[1.0, 0.1])
     parser.add_argument("--untrained", action="store_true", help="also the max_epochs=0 control")
     parser.add_argument("--budget", default="default", choices=sorted(BUDGETS))
     parser.add_argument("--out", type=Path, default=RESULTS, help="detector records")

@@ -5,6 +5,7 @@ __version__ = "0.1.0"
 from .calibration import CalibrationWarning, SurfaceCalibrator
 from .detectors import (
     AnomalyTransformerDetector,
+    DegenerateScoreWarning,
     LSTMAttentionAutoencoder,
     LSTMVAEDetector,
     SensitiveMambaDetector,
@@ -29,6 +30,7 @@ __all__ = [
     "AnomalyTransformerDetector",
     "CalibrationWarning",
     "CollapseWarning",
+    "DegenerateScoreWarning",
     "EventLabelWarning",
     "HEPAEmbeddings",
     "HEPAEventPredictor",

@@ -6,7 +6,11 @@ and a detector (``score_samples`` gives one anomaly score per row,
 ``predict`` flags rows above a threshold fitted without test labels).
 """
 
-from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
+from ..encoders._detector import (
+    DETECTOR_CONSTRAINTS,
+    DegenerateScoreWarning,
+    SelfSupervisedDetector,
+)
 from .anomaly_transformer import AnomalyTransformerDetector
 from .lstm import LSTMAttentionAutoencoder, LSTMVAEDetector
 from .sensitive_mamba import SensitiveMambaDetector
@@ -14,6 +18,7 @@ from .sensitive_mamba import SensitiveMambaDetector
 __all__ = [
     "AnomalyTransformerDetector",
     "DETECTOR_CONSTRAINTS",
+    "DegenerateScoreWarning",
     "LSTMAttentionAutoencoder",
     "LSTMVAEDetector",
     "SelfSupervisedDetector",

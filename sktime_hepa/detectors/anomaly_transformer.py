@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import LRScheduler
 
+from .._inference import module_device
+from .._rows import PanelRows
 from .._training import TRAINING_CONSTRAINTS
 from ..encoders._base import MISSING_CONSTRAINTS, SIZE_CONSTRAINTS
-from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
+from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector, held_out_rows
 from ..nn.anomaly_transformer import (
+    READOUTS,
     AnomalyTransformerEncoder,
     AnomalyTransformerModule,
     MinimaxDiscrepancyLoss,
@@ -25,15 +30,18 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
     Anomaly-attention layers (softmax self-attention plus a learnable Gaussian
     prior per head) reconstruct the window; training is the original's
     minimax game on the association discrepancy (both phases summed, one
-    backward); a row's score is the softmax over its window of the negative
-    discrepancy (temperature 50) times the reconstruction MSE, at the row's
-    own step. ``transform`` returns the final-norm output at that step.
+    backward); a row's score is its step's reconstruction MSE weighted by a
+    softmax-like weight of the negative association discrepancy.
+    ``transform`` returns the final-norm output at that step.
 
     Faithful to ``thuml/Anomaly-Transformer`` (``scripts/SMAP.sh``,
     ``MSL.sh``) except where it would read the future: the window is the
     context ending at t, the token convolution is causal (replicate left
     padding instead of circular), and the score is taken at the window's last
-    position. Early rows, whose context is shorter than ``context_length``, are
+    position, compared with the last positions of held-out windows
+    (``readout="population"``; the original's softmax over the window ranks
+    nothing at the last position and stays available as ``readout="window"``).
+    Early rows, whose context is shorter than ``context_length``, are
     left-padded and their padding is masked out of attention, losses and the
     softmax. See docs/design.md.
 
@@ -46,7 +54,16 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
     k : float, default=3
         Weight of the association discrepancy in both minimax phases.
     temperature : float, default=50
-        Of the score's softmax over the window.
+        Of the score's softmax over the window (``readout="window"`` only).
+    readout : {"population", "window"}, default="population"
+        "population": ``mse_t * 2 sigmoid(-(disc_t - loc) / scale)``, with
+        ``loc`` and ``scale`` the median and interquartile range of the
+        last-step discrepancy on held-out training windows (a weight in (0, 2),
+        1 at the median, as the original's weight is 1 for a uniform
+        discrepancy). "window": the original's
+        softmax over the window read at the last step; at the last position of
+        a causal window its weight is about 0 for every row (kept by name to
+        reproduce that finding). See docs/design.md.
     contamination : float in (0, 0.5], default=0.01
         Share of held-out training rows above ``threshold_`` (the original's
         ``anormly_ratio`` of 1 %).
@@ -98,6 +115,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         "context_length": [Interval(Integral, 1, None, closed="left")],
         "k": [Interval(Real, 0, None, closed="left")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
+        "readout": [StrOptions(set(READOUTS))],
         **DETECTOR_CONSTRAINTS,
         **MISSING_CONSTRAINTS,
         **TRAINING_CONSTRAINTS,
@@ -117,6 +135,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         context_length=100,
         k=3.0,
         temperature=50.0,
+        readout="population",
         contamination=0.01,
         missing="error",
         precision="float32",
@@ -141,6 +160,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         self.context_length = context_length
         self.k = k
         self.temperature = temperature
+        self.readout = readout
         self.contamination = contamination
         self.missing = missing
         self.precision = precision
@@ -174,5 +194,27 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
             dropout=self.dropout,
         )
         return AnomalyTransformerModule(
-            encoder=encoder, n_channels=n_channels, temperature=self.temperature
+            encoder=encoder,
+            n_channels=n_channels,
+            temperature=self.temperature,
+            readout=self.readout,
         )
+
+    def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
+        """Calibrate the population read-out on held-out last steps, then the threshold."""
+        module = self.net_.module_
+        module.calibrate(
+            last_step_discrepancy(module, source, held_out_rows(source, segments, seed))
+        )
+        super()._after_pretraining(source, segments, seed)
+
+
+@torch.inference_mode()
+def last_step_discrepancy(module, source: PanelRows, rows, batch_size: int = 512) -> np.ndarray:
+    """Association discrepancy at the last step of each row's context: (n,) float32."""
+    module.eval()
+    out = np.empty(len(rows), dtype=np.float32)
+    for sel, ctx, mask in source.iter_contexts(rows, batch_size, module_device(module)):
+        _, disc, _ = module.error_and_discrepancy(ctx, mask)  # (b, W)
+        out[sel] = disc[:, -1].float().cpu().numpy()
+    return out

@@ -9,7 +9,9 @@ Contexts end at the row they score, so a score never reads the future.
 
 After pretraining the detector scores the rows it held out for validation
 (the training rows when nothing was held out) and fits ``threshold_`` as their
-``1 - contamination`` quantile. Test labels never reach it.
+``1 - contamination`` quantile. Test labels never reach it. Scores that cannot
+be thresholded (mostly one value, or a threshold at their minimum) raise a
+``DegenerateScoreWarning``.
 
 Conventions: ``score_samples`` is higher for more anomalous rows and
 ``predict`` returns 1 for a flagged row, 0 otherwise (as PyOD does), so the
@@ -21,6 +23,7 @@ declare themselves outlier detectors, so sklearn's tools do not assume them.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -31,7 +34,13 @@ from .._inference import score_rows
 from .._rows import PanelRows
 from ._base import SelfSupervisedEncoder, check_batch_size, check_rows
 
-__all__ = ["DETECTOR_CONSTRAINTS", "SelfSupervisedDetector"]
+__all__ = [
+    "DETECTOR_CONSTRAINTS",
+    "DegenerateScoreWarning",
+    "SelfSupervisedDetector",
+    "degenerate_scores",
+    "held_out_rows",
+]
 
 #: Constraints of the parameters every detector adds to an encoder's.
 DETECTOR_CONSTRAINTS = {
@@ -40,6 +49,49 @@ DETECTOR_CONSTRAINTS = {
 
 #: Rows scored to fit the threshold (a random sample beyond it).
 MAX_THRESHOLD_ROWS = 20_000
+
+
+class DegenerateScoreWarning(UserWarning):
+    """A fitted detector's held-out scores cannot be thresholded (constant, or a bad threshold)."""
+
+
+def degenerate_scores(scores, threshold) -> str:
+    """Why ``scores`` cannot be thresholded at ``threshold`` (an empty string when they can).
+
+    Degenerate: non-finite scores; more than half of the scores sharing one
+    value (up to a relative 1e-6); a threshold no higher than the median score
+    (up to a relative 1e-6: at least half the rows share the threshold's
+    value, as when nearly every score is 0); or a threshold at the minimum.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if len(scores) == 0:
+        return "are empty"
+    if not np.all(np.isfinite(scores)):
+        return "are not all finite"
+    values = np.sort(scores)
+    # the most scores sharing one value, up to a relative 1e-6 (exact zeros included)
+    ends = np.searchsorted(values, values + 1e-6 * np.abs(values), side="right")
+    counts = ends - np.arange(len(values))  # (n,) scores within tolerance of each
+    tied = float(counts.max()) / len(values)
+    if tied > 0.5:
+        return f"are one value ({values[counts.argmax()]:.3g}) for {tied:.0%} of the rows"
+    median = float(np.median(scores))
+    if threshold <= median + 1e-6 * (abs(median) + abs(threshold)):
+        return f"have their threshold at or below their median ({median:.3g})"
+    if threshold <= float(np.min(scores)):
+        return "have their threshold at the minimum score"
+    return ""
+
+
+def held_out_rows(source: PanelRows, segments, seed: int) -> np.ndarray:
+    """Row numbers of the held-out ``segments``: at most ``MAX_THRESHOLD_ROWS``, a seeded sample."""
+    rows = np.concatenate(
+        [source.offsets[i] + np.arange(lo, hi) for i, lo, hi in segments] or [np.zeros(0, np.int64)]
+    )
+    if len(rows) > MAX_THRESHOLD_ROWS:
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(rows, MAX_THRESHOLD_ROWS, replace=False))
+    return rows
 
 
 class SelfSupervisedDetector(SelfSupervisedEncoder):
@@ -56,16 +108,20 @@ class SelfSupervisedDetector(SelfSupervisedEncoder):
     """
 
     def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
-        rows = np.concatenate(
-            [source.offsets[i] + np.arange(lo, hi) for i, lo, hi in segments]
-            or [np.zeros(0, np.int64)]
-        )
-        if len(rows) > MAX_THRESHOLD_ROWS:
-            rng = np.random.default_rng(seed)
-            rows = np.sort(rng.choice(rows, MAX_THRESHOLD_ROWS, replace=False))
+        rows = held_out_rows(source, segments, seed)
         scores = score_rows(self.net_.module_, source, rows, batch_size=512)
         self.threshold_scores_ = scores
         self.threshold_ = float(np.quantile(scores, 1.0 - self.contamination))
+        problem = degenerate_scores(scores, self.threshold_)
+        if problem:
+            warnings.warn(
+                f"{type(self).__name__}: the held-out anomaly scores {problem}, so the "
+                f"threshold ({self.threshold_:.3g}) cannot separate rows and the flags say "
+                "nothing. Train longer (max_epochs), check the input scaling, or read the "
+                "scores' ranks rather than the flags.",
+                DegenerateScoreWarning,
+                stacklevel=4,  # _after_pretraining <- fit <- fit_atomically <- the caller
+            )
 
     def score_samples(self, X, *, rows=None, batch_size=512):
         """Anomaly score of every row (higher = more anomalous), from its causal context.

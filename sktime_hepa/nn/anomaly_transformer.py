@@ -11,8 +11,9 @@ reconstruction error by a softmax over the window of the negative discrepancy.
 Causal reading (see docs/design.md): the window is the context ending at t;
 attention stays bidirectional inside it (nothing after t is in it), the token
 convolution reads only steps <= i, and a row is scored at the window's last
-position. Padded steps (``context_mask`` False) are never attention keys and
-never enter a loss or a softmax over the window.
+position, against the last positions of held-out windows (``readout``).
+Padded steps (``context_mask`` False) are never attention keys and never enter
+a loss or a softmax over the window.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "AnomalyTransformerModule",
     "CausalTokenEmbedding",
     "MinimaxDiscrepancyLoss",
+    "READOUTS",
     "association_kl",
     "fill_masked_steps",
 ]
@@ -217,48 +219,100 @@ class AnomalyTransformerEncoder(nn.Module):
         return h[:, -1]  # (B, D)
 
 
+#: The score's read-outs: see ``AnomalyTransformerModule``.
+READOUTS = ("population", "window")
+
+
 class AnomalyTransformerModule(nn.Module):
     """The encoder plus a linear reconstruction head; trains and scores.
+
+    Two read-outs of a context's last step t (higher = more anomalous):
+
+    * ``"window"``, the original's: ``softmax_j(-T * disc_j)`` over the real
+      steps j of the window, times the step's MSE, at j = t. It compares a step
+      with its window-mates. Read at the *last* position of a causal window it
+      ranks nothing: the last step's one-sided prior gives it a discrepancy
+      unlike the interior's, so its softmax weight (at T = 50) is about 0 for
+      every row and the score is 0.
+    * ``"population"`` (the causal default): the last step compared with the
+      last steps of held-out windows, which share its boundary geometry:
+      ``mse_t * 2 sigmoid(-(disc_t - loc) / scale)``, where ``loc`` and
+      ``scale`` (buffers, set by ``calibrate``) are the median and the
+      interquartile range of ``disc_t`` on held-out training windows. The
+      weight lies in (0, 2) and is 1 at the median discrepancy, as the
+      original's softmax times the window length is 1 for a uniform
+      discrepancy; a low discrepancy (the original's sign: anomalies associate
+      with their neighbours, as the prior does) raises the score. Bounded, it
+      modulates the reconstruction error and never swamps it.
 
     Parameters
     ----------
     encoder : AnomalyTransformerEncoder
     n_channels : int
     temperature : float, default=50
-        Multiplies the discrepancy inside the score's softmax (the original's 50).
+        Multiplies the discrepancy inside the ``"window"`` softmax (the original's 50).
+    readout : {"population", "window"}, default="population"
     """
 
     def __init__(
-        self, *, encoder: AnomalyTransformerEncoder, n_channels: int, temperature: float = 50.0
+        self,
+        *,
+        encoder: AnomalyTransformerEncoder,
+        n_channels: int,
+        temperature: float = 50.0,
+        readout: str = "population",
     ):
         super().__init__()
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}.")
         self.encoder = encoder
         self.temperature = float(temperature)
+        self.readout = readout
         self.projection = nn.Linear(encoder.d_model, n_channels)
+        # the population read-out's location and scale of disc_t (identity until calibrated)
+        self.register_buffer("disc_loc", torch.zeros(()))
+        self.register_buffer("disc_scale", torch.ones(()))
 
     def forward(self, context, context_mask, **_):
         """Returns (reconstruction (B, W, C), context, mask, series list, prior list)."""
         h, series, prior = self.encoder.forward_tokens(context, context_mask)  # (B, W, D)
         return self.projection(h), context, context_mask, series, prior
 
-    def anomaly_score(self, context, context_mask):
-        """Discrepancy-weighted reconstruction error of each context's last step: (B,).
-
-        ``softmax_j(-T * sum_layers [KL(S_j || P_j) + KL(P_j || S_j)])`` over the
-        real steps j of the window, times the step's MSE, at j = t. The softmax
-        is multiplied by the number of real steps, so that a uniform
-        discrepancy weighs 1 in short (early) windows as in full ones; for a
-        full window this is the original's score times the constant window
-        length.
-        """
+    def error_and_discrepancy(self, context, context_mask):
+        """Per-step MSE (B, W), discrepancy summed over layers (B, W), real keys (B, W)."""
         recon, x, mask, series, prior = self(context, context_mask)
-        keys = mask | ~mask.any(dim=1, keepdim=True)  # (B, W); all-missing: scores 0
+        keys = mask | ~mask.any(dim=1, keepdim=True)  # (B, W); all-missing: every step
         mse = ((recon - x) ** 2).mean(dim=-1)  # (B, W)
         disc = sum(
             association_kl(s, p) + association_kl(p, s) for s, p in zip(series, prior, strict=True)
-        )
+        )  # (B, W)
+        return mse, disc, keys
+
+    @torch.no_grad()
+    def calibrate(self, last_discrepancy):
+        """Set the population read-out's ``loc`` and ``scale`` from held-out ``disc_t`` (n,)."""
+        d = torch.as_tensor(last_discrepancy, dtype=torch.float32).flatten()
+        q1, q2, q3 = torch.quantile(d, torch.tensor([0.25, 0.5, 0.75]))
+        # a flat discrepancy leaves the MSE alone rather than dividing by ~0
+        scale = (q3 - q1) if (q3 - q1) > 1e-6 * max(1.0, float(q2.abs())) else torch.tensor(1.0)
+        self.disc_loc.fill_(float(q2))
+        self.disc_scale.fill_(float(scale))
+
+    def anomaly_score(self, context, context_mask):
+        """Anomaly score of each context's last step: (B,). See the class docstring.
+
+        For ``"window"`` the softmax is multiplied by the number of real steps,
+        so that a uniform discrepancy weighs 1 in short (early) windows as in
+        full ones; for a full window this is the original's score times the
+        constant window length.
+        """
+        mse, disc, keys = self.error_and_discrepancy(context, context_mask)  # 3 x (B, W)
+        if self.readout == "population":
+            z = (disc[:, -1] - self.disc_loc) / self.disc_scale  # (B,)
+            # a missing last step scores 0, as under the window's masked softmax
+            return mse[:, -1] * 2.0 * torch.sigmoid(-z) * context_mask[:, -1]  # (B,)
         logits = (-self.temperature * disc).masked_fill(~keys, float("-inf"))  # (B, W)
-        weight = logits.softmax(dim=-1) * mask.sum(dim=1, keepdim=True)  # (B, W)
+        weight = logits.softmax(dim=-1) * context_mask.sum(dim=1, keepdim=True)  # (B, W)
         return (weight * mse)[:, -1]  # (B,)
 
 

@@ -1,0 +1,91 @@
+"""Detectors rank injected anomalies, and degenerate scores are named (issue 17)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from sktime_hepa import AnomalyTransformerDetector, DegenerateScoreWarning
+from sktime_hepa.encoders._detector import degenerate_scores
+
+
+def sine_panel(n_units, length, n_channels, *, spikes, seed):
+    """Noisy sines per channel; with ``spikes``, +-3 on every channel at 2 % of the steps."""
+    rng = np.random.default_rng(seed)
+    frames, labels = [], []
+    for u in range(n_units):
+        t = np.arange(length)
+        x = np.stack(
+            [
+                np.sin(2 * np.pi * t / rng.uniform(20, 60) + rng.uniform(0, 6))
+                for _ in range(n_channels)
+            ],
+            axis=1,
+        ) + 0.1 * rng.normal(size=(length, n_channels))
+        lab = np.zeros(length, dtype=int)
+        if spikes:
+            at = rng.choice(np.arange(40, length), size=length // 50, replace=False)
+            x[at] += rng.choice([-3.0, 3.0], size=(len(at), n_channels))
+            lab[at] = 1
+        index = pd.MultiIndex.from_product([[u], t], names=["unit", "time"])
+        frames.append(pd.DataFrame(x, index=index, columns=[f"c{i}" for i in range(n_channels)]))
+        labels.append(lab)
+    return pd.concat(frames), np.concatenate(labels)
+
+
+@pytest.fixture(scope="module")
+def spike_data():
+    X_train, _ = sine_panel(6, 300, 3, spikes=False, seed=0)
+    X_test, y_test = sine_panel(3, 400, 3, spikes=True, seed=1)
+    return X_train, X_test, y_test
+
+
+def small_at(**kw):
+    return AnomalyTransformerDetector(
+        d_model=32,
+        n_layers=1,
+        n_heads=2,
+        d_ff=32,
+        context_length=32,
+        max_epochs=2,
+        batch_size=128,
+        lr=1e-3,
+        random_state=0,
+        device="cpu",
+        **kw,
+    )
+
+
+def test_anomaly_transformer_causal_readout_ranks_spikes(spike_data):
+    X_train, X_test, y_test = spike_data
+    det = small_at().fit(X_train)  # the default read-out: no degenerate warning
+    auroc = roc_auc_score(y_test, det.score_samples(X_test))
+    assert auroc > 0.8, auroc
+    assert not degenerate_scores(det.threshold_scores_, det.threshold_)
+    flagged = det.predict(X_test)
+    assert 0 < flagged.mean() < 0.5
+
+
+def test_window_readout_is_degenerate_and_warns(spike_data):
+    """The original's softmax over the window, read at the last step, scores about 0: named."""
+    X_train, X_test, y_test = spike_data
+    with pytest.warns(DegenerateScoreWarning, match="one value|threshold"):
+        det = small_at(readout="window").fit(X_train)
+    assert roc_auc_score(y_test, det.score_samples(X_test)) < 0.75
+
+
+@pytest.mark.parametrize(
+    ("scores", "threshold", "problem"),
+    [
+        (np.zeros(100), 0.0, "one value"),
+        (np.r_[np.zeros(60), np.linspace(1, 2, 40)], 1.9, "one value"),
+        (np.r_[np.zeros(90), np.linspace(1, 2, 10)], 0.0, "one value"),
+        (np.linspace(0, 1, 100), 0.4, "at or below their median"),
+        (np.linspace(0, 1, 100), 0.99, ""),
+        (np.r_[np.ones(5), np.nan], 1.0, "not all finite"),
+        (np.linspace(-3, -1, 100), -1.02, ""),
+    ],
+)
+def test_degenerate_scores_known_cases(scores, threshold, problem):
+    got = degenerate_scores(scores, threshold)
+    assert (problem in got) if problem else got == ""
