@@ -26,7 +26,7 @@ Usage::
     python -m benchmarks.related --dataset smap msl mba batadal gecco tep fd001 fd002 ettm1 \
         --method trep mts_jepa lstm_vae lstm_attention anomaly_transformer sensitive_mamba \
         --seeds 0 --untrained --skip-existing
-    python -m benchmarks.related --dataset mba --method anomaly_transformer --labels  # detector only
+    python -m benchmarks.related --dataset mba --method anomaly_transformer --labels  # detector
 """
 
 from __future__ import annotations
