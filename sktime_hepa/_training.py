@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.dataset import unpack_data
@@ -32,26 +30,9 @@ from .nn.losses import SurvivalBCELoss
 #: pass and the loss under ``torch.autocast`` (float16 with gradient scaling).
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
-# Parameter constraints of the training settings both estimators share.
-TRAINING_CONSTRAINTS: dict = {
-    "lr": [Interval(Real, 0, None, closed="neither")],
-    "weight_decay": [Interval(Real, 0, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "max_epochs": [Interval(Integral, 0, None, closed="left")],
-    "patience": [Interval(Integral, 0, None, closed="left")],
-    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-    "stride": [Interval(Integral, 1, None, closed="left")],
-    "device": [str],
-    "random_state": ["random_state"],
-    "verbose": ["verbose"],
-    "callbacks": [list, tuple, None],
-    "precision": [StrOptions(set(PRECISIONS))],
-    "accelerator": [None, HasMethods(["prepare", "backward", "autocast"])],
-}
-
 
 def optimisation_settings(estimator) -> dict:
-    """The ``fit_net`` settings an estimator's parameters hold (``TRAINING_CONSTRAINTS``)."""
+    """The ``fit_net`` settings an estimator's shared training parameters hold."""
     names = (
         "lr",
         "weight_decay",

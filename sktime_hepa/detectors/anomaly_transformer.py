@@ -11,8 +11,7 @@ from skorch.callbacks import LRScheduler
 
 from .._inference import module_device
 from .._rows import PanelRows
-from .._training import TRAINING_CONSTRAINTS
-from ..encoders._base import MISSING_CONSTRAINTS, SIZE_CONSTRAINTS
+from ..encoders._base import SIZE_CONSTRAINTS
 from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector, held_out_rows
 from ..nn.anomaly_transformer import (
     READOUTS,
@@ -67,36 +66,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
     contamination : float in (0, 0.5], default=0.01
         Share of held-out training rows above ``threshold_`` (the original's
         ``anormly_ratio`` of 1 %).
-    missing : {"error", "mask"}, default="error"
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
-    lr : float, default=1e-4
-        Halved after every epoch, as the original.
-    weight_decay : float, default=0.0
-        AdamW with no decay is the original's Adam.
-    batch_size : int, default=256
-    max_epochs : int, default=3
-        The original trains 3 epochs; raise it for longer training.
-    patience : int, default=3
-        Early stopping on the held-out loss (the original's patience).
-    validation_fraction : float, default=0.2
-    stride : int, default=1
-        One window per row per epoch, as the original's step-1 training windows.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    random_state : int, RandomState or None
-    verbose : int, default=0
-    callbacks : list of skorch callbacks, optional
+    <training settings>
 
     Attributes
     ----------
@@ -109,6 +79,14 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
     n_features_in_ : int
     """
 
+    _training_notes = {
+        "lr": "Halved after every epoch, as the original.",
+        "weight_decay": "0: the original's Adam.",
+        "max_epochs": "The original trains 3 epochs; raise it for longer training.",
+        "patience": "The original's patience.",
+        "stride": ("1: one window per row per epoch, as the original's step-1 training windows."),
+    }
+
     _parameter_constraints: dict = {
         **SIZE_CONSTRAINTS,
         "d_ff": [Interval(Integral, 1, None, closed="left")],
@@ -117,12 +95,18 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "readout": [StrOptions(set(READOUTS))],
         **DETECTOR_CONSTRAINTS,
-        **MISSING_CONSTRAINTS,
-        **TRAINING_CONSTRAINTS,
     }
     _part_names = ("rec", "discrepancy")
     _max_horizon = 1  # no future window: the targets are the window's own steps
     patch_size = 1
+
+    _training_defaults = {
+        "lr": 1e-4,
+        "weight_decay": 0.0,
+        "batch_size": 256,
+        "max_epochs": 3,
+        "patience": 3,
+    }
 
     def __init__(
         self,
@@ -137,20 +121,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         temperature=50.0,
         readout="population",
         contamination=0.01,
-        missing="error",
-        precision="float32",
-        accelerator=None,
-        lr=1e-4,
-        weight_decay=0.0,
-        batch_size=256,
-        max_epochs=3,
-        patience=3,
-        validation_fraction=0.2,
-        stride=1,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
+        **training,
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -162,20 +133,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         self.temperature = temperature
         self.readout = readout
         self.contamination = contamination
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
+        super().__init__(**training)
 
     def _criterion(self):
         return MinimaxDiscrepancyLoss(k=self.k)

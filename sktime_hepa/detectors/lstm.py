@@ -14,8 +14,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from .._training import TRAINING_CONSTRAINTS
-from ..encoders._base import MISSING_CONSTRAINTS
 from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 from ..nn.lstm_ae import LSTMVAE, SCORE_REDUCTIONS, LSTMAttentionAE, ReconstructionLoss, VAELoss
 
@@ -33,6 +31,18 @@ def _plateau_loss(net) -> float:
 class _LSTMReconstructionDetector(SelfSupervisedDetector):
     """What both LSTM detectors share: steps as tokens, no future window, the LR schedule."""
 
+    _training_notes = {
+        "missing": 'Under "mask" the LSTMs skip the masked steps.',
+        "lr": "With ``weight_decay=0`` and ``batch_size=32``, the notebook's Adam.",
+        "max_epochs": (
+            "100 and ``patience`` 10, as the notebook. The learning rate is "
+            "multiplied by 0.75 after 5 epochs without a better validation loss "
+            "(the notebooks' ``ReduceLROnPlateau``)."
+        ),
+        "validation_fraction": "The held-out rows also fit ``threshold_``.",
+        "stride": "5: the notebook's windows have stride 5.",
+    }
+
     #: every step is a token: contexts are not padded to a patch multiple
     patch_size = 1
     _max_horizon = 1  # no future window: the target is the context itself
@@ -44,8 +54,6 @@ class _LSTMReconstructionDetector(SelfSupervisedDetector):
         "context_length": _POSITIVE,
         "score_reduction": [StrOptions(set(SCORE_REDUCTIONS))],
         **DETECTOR_CONSTRAINTS,
-        **MISSING_CONSTRAINTS,
-        **TRAINING_CONSTRAINTS,
     }
 
     def _stage_callbacks(self) -> list:
@@ -99,39 +107,7 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
         error of its last step (t itself).
     contamination : float in (0, 0.5], default=0.01
         Share of held-out training rows above ``threshold_``.
-    missing : {"error", "mask"}, default="error"
-        "error" refuses X with NaN; "mask" masks NaN steps out of scaling and
-        contexts (the LSTMs then skip them).
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
-    lr, weight_decay, batch_size : float, float, int
-        1e-3, 0, 32: the notebook's Adam (AdamW without weight decay is Adam).
-    max_epochs, patience : int
-        100 and 10, as the notebook. The learning rate is multiplied by 0.75
-        after 5 epochs without a better validation loss (the notebooks'
-        ``ReduceLROnPlateau``).
-    validation_fraction : float, default=0.2
-        Share of whole series (with fewer than 5 series: the end of each)
-        held out for early stopping and for fitting ``threshold_``.
-    stride : int, default=5
-        An epoch visits one random window end per ``stride`` consecutive rows
-        (the notebook's windows have stride 5).
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    random_state : int, RandomState or None
-        Seeds weights, window sampling and ``z``: CPU fits are reproducible.
-    verbose : int, default=0
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+    <training settings>
 
     Attributes
     ----------
@@ -166,6 +142,13 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
     _part_names = ("mse", "kl")
     _plateau_patience = 10  # the VAE notebook passes PATIENCE=10 to its scheduler
 
+    _training_defaults = {
+        "lr": 1e-3,
+        "weight_decay": 0.0,
+        "batch_size": 32,
+        "stride": 5,
+    }
+
     def __init__(
         self,
         *,
@@ -176,20 +159,7 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
         kl_reduction="sum",
         score_reduction="mean",
         contamination=0.01,
-        missing="error",
-        precision="float32",
-        accelerator=None,
-        lr=1e-3,
-        weight_decay=0.0,
-        batch_size=32,
-        max_epochs=100,
-        patience=10,
-        validation_fraction=0.2,
-        stride=5,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
+        **training,
     ):
         self.hidden_size = hidden_size
         self.latent_size = latent_size
@@ -198,20 +168,7 @@ class LSTMVAEDetector(_LSTMReconstructionDetector):
         self.kl_reduction = kl_reduction
         self.score_reduction = score_reduction
         self.contamination = contamination
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
+        super().__init__(**training)
 
     def _build_module(self, n_channels: int) -> LSTMVAE:
         return LSTMVAE(
@@ -265,39 +222,7 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
         error of its last step (t itself).
     contamination : float in (0, 0.5], default=0.01
         Share of held-out training rows above ``threshold_``.
-    missing : {"error", "mask"}, default="error"
-        "error" refuses X with NaN; "mask" masks NaN steps out of scaling and
-        contexts (the LSTMs then skip them).
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
-    lr, weight_decay, batch_size : float, float, int
-        1e-3, 0, 32: the notebook's Adam (AdamW without weight decay is Adam).
-    max_epochs, patience : int
-        100 and 10, as the notebook. The learning rate is multiplied by 0.75
-        after 5 epochs without a better validation loss (the notebook's
-        ``ReduceLROnPlateau``).
-    validation_fraction : float, default=0.2
-        Share of whole series (with fewer than 5 series: the end of each)
-        held out for early stopping and for fitting ``threshold_``.
-    stride : int, default=5
-        An epoch visits one random window end per ``stride`` consecutive rows
-        (the notebook's windows have stride 5).
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    random_state : int, RandomState or None
-        Seeds weights and window sampling: CPU fits are reproducible.
-    verbose : int, default=0
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+    <training settings>
 
     Attributes
     ----------
@@ -330,6 +255,13 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
     }
     _part_names = ("mse",)
 
+    _training_defaults = {
+        "lr": 1e-3,
+        "weight_decay": 0.0,
+        "batch_size": 32,
+        "stride": 5,
+    }
+
     def __init__(
         self,
         *,
@@ -339,20 +271,7 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
         context_length=10,
         score_reduction="mean",
         contamination=0.01,
-        missing="error",
-        precision="float32",
-        accelerator=None,
-        lr=1e-3,
-        weight_decay=0.0,
-        batch_size=32,
-        max_epochs=100,
-        patience=10,
-        validation_fraction=0.2,
-        stride=5,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
+        **training,
     ):
         self.hidden_size = hidden_size
         self.bottleneck_size = bottleneck_size
@@ -360,20 +279,7 @@ class LSTMAttentionAutoencoder(_LSTMReconstructionDetector):
         self.context_length = context_length
         self.score_reduction = score_reduction
         self.contamination = contamination
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
+        super().__init__(**training)
 
     def _build_module(self, n_channels: int) -> LSTMAttentionAE:
         return LSTMAttentionAE(

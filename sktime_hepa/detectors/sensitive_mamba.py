@@ -11,8 +11,6 @@ from skorch.callbacks import LRScheduler, PassthroughScoring
 
 from .._inference import module_device
 from .._rows import PanelRows
-from .._training import TRAINING_CONSTRAINTS
-from ..encoders._base import MISSING_CONSTRAINTS
 from ..encoders._detector import DETECTOR_CONSTRAINTS, MAX_THRESHOLD_ROWS, SelfSupervisedDetector
 from ..nn.sensitive_mamba import SensitiveMambaEncoder, SensitiveMambaLoss, SensitiveMambaModule
 
@@ -71,33 +69,7 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
     crop_ratio, mask_ratio : float, default=0.9, 0.3
         The contrastive views: crop length and zeroed segment, as shares.
     contamination : float in (0, 0.5], default=0.01
-    missing : {"error", "mask"}, default="error"
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
-    lr : float, default=1e-3
-        Halved every 5 epochs (the original's StepLR).
-    weight_decay : float, default=1e-2
-        AdamW's default, as the original.
-    batch_size : int, default=64
-    max_epochs : int, default=25
-    patience : int, default=10
-    validation_fraction : float, default=0.2
-    stride : int, default=1
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    random_state : int, RandomState or None
-    verbose : int, default=0
-    callbacks : list of skorch callbacks, optional
+    <training settings>
 
     Attributes
     ----------
@@ -111,6 +83,12 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
     mean_, scale_ : ndarray of shape (n_features_in_,)
     n_features_in_ : int
     """
+
+    _training_notes = {
+        "lr": "Halved every 5 epochs (the original's StepLR).",
+        "weight_decay": "AdamW's default, as the original.",
+        "validation_fraction": "The held-out rows also fit ``threshold_``.",
+    }
 
     _parameter_constraints: dict = {
         "d_model": _POSITIVE_INT,
@@ -128,12 +106,15 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
         "crop_ratio": [Interval(Real, 0, 1, closed="right")],
         "mask_ratio": [Interval(Real, 0, 1, closed="left")],
         **DETECTOR_CONSTRAINTS,
-        **MISSING_CONSTRAINTS,
-        **TRAINING_CONSTRAINTS,
     }
     _part_names = ("mse", "nll")
     _max_horizon = 1  # no future window: the targets are the window's own steps
     patch_size = 1
+
+    _training_defaults = {
+        "lr": 1e-3,
+        "max_epochs": 25,
+    }
 
     def __init__(
         self,
@@ -153,20 +134,7 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
         crop_ratio=0.9,
         mask_ratio=0.3,
         contamination=0.01,
-        missing="error",
-        precision="float32",
-        accelerator=None,
-        lr=1e-3,
-        weight_decay=1e-2,
-        batch_size=64,
-        max_epochs=25,
-        patience=10,
-        validation_fraction=0.2,
-        stride=1,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
+        **training,
     ):
         self.d_model = d_model
         self.d_hidden = d_hidden
@@ -183,20 +151,7 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
         self.crop_ratio = crop_ratio
         self.mask_ratio = mask_ratio
         self.contamination = contamination
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
+        super().__init__(**training)
 
     def _criterion(self):
         return SensitiveMambaLoss(

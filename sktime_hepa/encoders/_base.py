@@ -17,13 +17,14 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import ClassifierTags
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._atomic import fit_atomically
 from .._inference import embed_rows
 from .._rows import EMBEDDING_PREFIXES, HEPAEmbeddings, PanelRows, PretrainWindows, pretrain_collate
 from .._split import split_segments
+from .._torch_estimator import TorchEstimatorMixin
 from .._training import (
     fit_event_net,
     fit_net,
@@ -43,7 +44,6 @@ __all__ = [
     "HEPAEmbeddings",
     "SelfSupervisedEncoder",
     "SupervisedEncoder",
-    "MISSING_CONSTRAINTS",
     "SIZE_CONSTRAINTS",
     "check_rows",
     "check_batch_size",
@@ -56,10 +56,6 @@ SIZE_CONSTRAINTS = {
     "n_heads": [Interval(Integral, 1, None, closed="left")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
 }
-
-#: The ``missing`` parameter every torch estimator has: "error" refuses X with
-#: NaN (the default), "mask" masks NaN steps out of scaling and contexts.
-MISSING_CONSTRAINTS = {"missing": [StrOptions({"error", "mask"})]}
 
 
 def check_rows(rows, n_rows: int) -> np.ndarray:
@@ -104,7 +100,7 @@ def count_parameters(module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-class EncoderTransformer(TransformerMixin, BaseEstimator):
+class EncoderTransformer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
     """Shared scaling, ``to_rows`` and ``transform`` of every encoder estimator.
 
     A fitted subclass holds ``net_`` whose ``module_.encoder`` maps
@@ -112,12 +108,14 @@ class EncoderTransformer(TransformerMixin, BaseEstimator):
     ``mean_``/``scale_``, ``context_length`` and ``patch_size`` (contexts are
     left-padded to a multiple of it).
 
-    Missing values follow the estimator's ``missing`` parameter
-    (``MISSING_CONSTRAINTS``): "error" refuses X with NaN; "mask" leaves NaN
-    out of the scaling (``fit_channel_scaling``) and masks each step whose
-    channels are all NaN out of every context (``context_mask`` False, value
-    0, as padding); a NaN cell of a partly observed step reads 0, the
-    channel's training mean. Without NaN both settings give the same numbers.
+    The shared training settings (``missing``, ``lr``, ...) belong to
+    :class:`~sktime_hepa._torch_estimator.TorchEstimatorMixin`.
+    Missing values follow the estimator's ``missing`` parameter: "error"
+    refuses X with NaN; "mask" leaves NaN out of the scaling
+    (``fit_channel_scaling``) and masks each step whose channels are all NaN
+    out of every context (``context_mask`` False, value 0, as padding); a NaN
+    cell of a partly observed step reads 0, the channel's training mean.
+    Without NaN both settings give the same numbers.
     """
 
     def __init_subclass__(cls, **kwargs):

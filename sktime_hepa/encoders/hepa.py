@@ -12,7 +12,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._inference import module_device
 from .._rows import PanelRows, PretrainWindows, pretrain_collate
-from .._training import TRAINING_CONSTRAINTS
 from ..callbacks import CollapseMonitor, EMATargetUpdate, PredictionReference
 from ..diagnostics import (
     DT_BANDS,
@@ -27,7 +26,6 @@ from ..nn.losses import L1_REDUCTIONS, SIGREG_ON, JEPALoss
 from ..nn.predictor import HorizonPredictor
 from ..nn.sigreg import SIGREG_SCALES
 from ._base import (
-    MISSING_CONSTRAINTS,
     SIZE_CONSTRAINTS,
     SelfSupervisedEncoder,
     causal_patch_encoder,
@@ -94,46 +92,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         average of the encoder after every step (the paper's I.3 ablation).
     ema_momentum : float, default=0.99
         tau of the EMA target.
-    lr, weight_decay, batch_size : float, float, int
-        AdamW settings; paper 3e-4, 1e-2, 64.
-    max_epochs, patience : int
-        Paper 100 and 10. Early stopping watches the validation loss.
-    validation_fraction : float, default=0.2
-        Share of whole series held out for early stopping (with fewer than 5
-        series, each is split in time instead). 0 disables validation and
-        early stopping.
-    stride : int, default=4
-        An epoch visits one random anchor per ``stride`` consecutive rows of
-        each series (neighbouring rows share almost all of their context).
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    random_state : int, RandomState or None
-        Seeds weights, sampling and dropout: CPU fits are reproducible.
-    verbose : int, default=0
-        1 prints one line per epoch with train/valid losses; 2 also shows
-        progress bars over each epoch's batches and over long inference calls.
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Added to the package's own (early stopping, collapse statistics), e.g.
-        ``skorch.callbacks.Checkpoint`` or ``LRScheduler``; copied per fit.
-    missing : {"error", "mask"}, default="error"
-        What NaN in X means. "error": X with a NaN is refused. "mask": NaN is a
-        missing value: the scaling ignores it and a step whose sensors are all
-        NaN is masked out of every context, like padding (a NaN sensor of a
-        partly observed step reads as its training mean). A series, or in
-        ``fit`` a sensor, with no observed value is refused; inf always is.
-        Without NaN both give the same numbers.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
+    <training settings>
 
     Attributes
     ----------
@@ -167,6 +126,12 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         Only when X has string column names.
     """
 
+    _training_notes = {
+        "lr": "Paper: 3e-4, with ``weight_decay`` 1e-2 and ``batch_size`` 64.",
+        "max_epochs": "Paper: 100, with ``patience`` 10.",
+        "stride": "An epoch visits one random anchor per ``stride`` rows.",
+    }
+
     _collapse_advice = (
         "Try l1_reduction='mean', sigreg_on='all', a larger alpha, or a lower lr; "
         "history_ shows per epoch where the spread was lost (h_cos, h_rank)."
@@ -185,8 +150,10 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         "target_window": [StrOptions(set(TARGET_WINDOWS))],
         "target_encoder": [StrOptions({"shared", "ema"})],
         "ema_momentum": [Interval(Real, 0, 1, closed="both")],
-        **TRAINING_CONSTRAINTS,
-        **MISSING_CONSTRAINTS,
+    }
+
+    _training_defaults = {
+        "stride": 4,
     }
 
     def __init__(
@@ -208,20 +175,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         target_window="interval",
         target_encoder="shared",
         ema_momentum=0.99,
-        lr=3e-4,
-        weight_decay=1e-2,
-        batch_size=64,
-        max_epochs=100,
-        patience=10,
-        validation_fraction=0.2,
-        stride=4,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        missing="error",
-        precision="float32",
-        accelerator=None,
+        **training,
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -239,20 +193,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         self.target_window = target_window
         self.target_encoder = target_encoder
         self.ema_momentum = ema_momentum
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
+        super().__init__(**training)
 
     _part_names = ("l1", "sigreg")
 

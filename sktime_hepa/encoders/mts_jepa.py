@@ -8,7 +8,6 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
-from .._training import TRAINING_CONSTRAINTS
 from ..callbacks import EMATargetUpdate
 from ..nn.mts_jepa import (
     CoarsePredictor,
@@ -19,7 +18,7 @@ from ..nn.mts_jepa import (
     PatchDecoder,
     SoftCodebook,
 )
-from ._base import MISSING_CONSTRAINTS, SIZE_CONSTRAINTS, count_parameters
+from ._base import SIZE_CONSTRAINTS, count_parameters
 from ._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 
 __all__ = ["MTSJEPAPretrainer", "ReconWeightSchedule"]
@@ -115,30 +114,7 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         tau of the EMA targets, updated after every optimiser step.
     contamination : float, default=0.01
         Share of held-out rows above ``threshold_``.
-    missing : {"error", "mask"}, default="error"
-        NaN in X: refused, or masked out of scaling and contexts.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
-    lr, weight_decay, batch_size : float, float, int, default=5e-4, 0.0, 128
-        The original's Adam settings. The package trains with AdamW, which
-        with ``weight_decay=0`` is Adam.
-    max_epochs, patience, validation_fraction, stride : int, int, float, int
-        100, 10, 0.2, 4, as the package's other pretrainers.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    random_state : int, RandomState or None
-    verbose : int, default=0
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+    <training settings>
 
     Attributes
     ----------
@@ -154,6 +130,11 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
     mean_, scale_ : ndarray of shape (n_features_in_,)
     n_features_in_ : int
     """
+
+    _training_notes = {
+        "lr": "With ``weight_decay=0`` and ``batch_size=128``, the original's Adam.",
+        "validation_fraction": "The held-out rows also fit ``threshold_``.",
+    }
 
     _parameter_constraints: dict = {
         "window": [Interval(Integral, 1, None, closed="left")],
@@ -171,8 +152,6 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         "recon_weight_end": _WEIGHT,
         "ema_momentum": [Interval(Real, 0, 1, closed="both")],
         **DETECTOR_CONSTRAINTS,
-        **MISSING_CONSTRAINTS,
-        **TRAINING_CONSTRAINTS,
     }
     _part_names = (
         "kl_fine",
@@ -186,6 +165,13 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         "code_perplexity",
     )
     _max_horizon = 1  # no future window: the "next window" lies inside the context
+
+    _training_defaults = {
+        "lr": 5e-4,
+        "weight_decay": 0.0,
+        "batch_size": 128,
+        "stride": 4,
+    }
 
     def __init__(
         self,
@@ -208,20 +194,7 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         recon_weight_end=0.1,
         ema_momentum=0.996,
         contamination=0.01,
-        missing="error",
-        precision="float32",
-        accelerator=None,
-        lr=5e-4,
-        weight_decay=0.0,
-        batch_size=128,
-        max_epochs=100,
-        patience=10,
-        validation_fraction=0.2,
-        stride=4,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
+        **training,
     ):
         self.window = window
         self.patch_size = patch_size
@@ -241,20 +214,7 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
         self.recon_weight_end = recon_weight_end
         self.ema_momentum = ema_momentum
         self.contamination = contamination
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
+        super().__init__(**training)
 
     @property
     def context_length(self) -> int:

@@ -12,18 +12,15 @@ from numbers import Integral
 
 from sklearn.utils._param_validation import Interval
 
-from .._training import TRAINING_CONSTRAINTS
 from ..nn.itransformer import ITransformerBackbone
 from ..nn.patchtst import PatchTSTBackbone
-from ._base import MISSING_CONSTRAINTS, SIZE_CONSTRAINTS, SupervisedEncoder
+from ._base import SIZE_CONSTRAINTS, SupervisedEncoder
 
 __all__ = ["PatchTSTEncoder", "ITransformerEncoder"]
 
 _SUPERVISED_CONSTRAINTS = {
     **SIZE_CONSTRAINTS,
     "horizons": [Interval(Integral, 1, None, closed="left")],
-    **TRAINING_CONSTRAINTS,
-    **MISSING_CONSTRAINTS,
 }
 
 
@@ -46,31 +43,7 @@ class PatchTSTEncoder(SupervisedEncoder):
         Steps of history per row (None: the whole history).
     horizons : int, default=200
         K of the training task.
-    lr, weight_decay, batch_size, max_epochs, patience, validation_fraction, stride :
-        Defaults 3e-4, 1e-2, 64, 50, 10, 0.2, 1 (``stride`` as in
-        :class:`~sktime_hepa.HEPAEventPredictor`).
-    device, random_state, verbose :
-        As the other estimators.
-    missing : {"error", "mask"}, default="error"
-        What NaN in X means. "error": X with a NaN is refused. "mask": NaN is a
-        missing value: the scaling ignores it and a step whose sensors are all
-        NaN is masked out of every context, like padding (a NaN sensor of a
-        partly observed step reads as its training mean). A series, or in
-        ``fit`` a sensor, with no observed value is refused; inf always is.
-        Without NaN both give the same numbers.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
+    <training settings>
 
     Attributes
     ----------
@@ -88,6 +61,10 @@ class PatchTSTEncoder(SupervisedEncoder):
         "context_length": [Interval(Integral, 1, None, closed="left"), None],
     }
 
+    _training_defaults = {
+        "max_epochs": 50,
+    }
+
     def __init__(
         self,
         *,
@@ -99,20 +76,7 @@ class PatchTSTEncoder(SupervisedEncoder):
         d_out=256,
         context_length=512,
         horizons=200,
-        lr=3e-4,
-        weight_decay=1e-2,
-        batch_size=64,
-        max_epochs=50,
-        patience=10,
-        validation_fraction=0.2,
-        stride=1,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        missing="error",
-        precision="float32",
-        accelerator=None,
+        **training,
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -122,20 +86,7 @@ class PatchTSTEncoder(SupervisedEncoder):
         self.d_out = d_out
         self.context_length = context_length
         self.horizons = horizons
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
+        super().__init__(**training)
 
     def _backbone(self, n_channels: int) -> PatchTSTBackbone:
         return PatchTSTBackbone(
@@ -166,24 +117,7 @@ class ITransformerEncoder(SupervisedEncoder):
         The fixed window each token embeds; shorter histories are zero-padded
         (a whole C-MAPSS engine history fits in 512 cycles).
     horizons, lr, weight_decay, batch_size, max_epochs, patience,
-    validation_fraction, stride, device, random_state, verbose :
-        As :class:`PatchTSTEncoder`.
-    missing : {"error", "mask"}, default="error"
-        As :class:`PatchTSTEncoder`; a missing step enters its sensor's token
-        as 0 (the context's mean after instance normalisation).
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
+    <training settings>
 
     Attributes
     ----------
@@ -194,12 +128,23 @@ class ITransformerEncoder(SupervisedEncoder):
     n_features_in_ : int
     """
 
+    _training_notes = {
+        "missing": (
+            "A missing step enters its sensor's token as 0 (the context's mean "
+            "after instance normalisation)."
+        ),
+    }
+
     _parameter_constraints: dict = {
         **_SUPERVISED_CONSTRAINTS,
         "d_out": [Interval(Integral, 1, None, closed="left")],
         "context_length": [Interval(Integral, 1, None, closed="left")],
     }
     patch_size = 1  # contexts are not cut into patches
+
+    _training_defaults = {
+        "max_epochs": 50,
+    }
 
     def __init__(
         self,
@@ -211,20 +156,7 @@ class ITransformerEncoder(SupervisedEncoder):
         d_out=256,
         context_length=512,
         horizons=200,
-        lr=3e-4,
-        weight_decay=1e-2,
-        batch_size=64,
-        max_epochs=50,
-        patience=10,
-        validation_fraction=0.2,
-        stride=1,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        missing="error",
-        precision="float32",
-        accelerator=None,
+        **training,
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -233,20 +165,7 @@ class ITransformerEncoder(SupervisedEncoder):
         self.d_out = d_out
         self.context_length = context_length
         self.horizons = horizons
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
+        super().__init__(**training)
 
     def _backbone(self, n_channels: int) -> ITransformerBackbone:
         return ITransformerBackbone(

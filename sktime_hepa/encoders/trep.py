@@ -6,9 +6,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
-from .._training import TRAINING_CONSTRAINTS
 from ..nn.trep import TASKS, TRepBackbone, TRepLoss, TRepModule
-from ._base import MISSING_CONSTRAINTS
 from ._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector
 
 __all__ = ["TRepEncoder"]
@@ -61,35 +59,7 @@ class TRepEncoder(SelfSupervisedDetector):
         per row either way (causality lets the masked representations reuse it).
     contamination : float, default=0.01
         Share of held-out rows above ``threshold_``.
-    missing : {"error", "mask"}, default="error"
-        "error" refuses X with NaN; "mask" masks NaN steps, which T-Rep
-        treats as it treats its own masked steps.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
-    lr, weight_decay, batch_size : float, float, int, default=1e-3, 1e-2, 16
-        AdamW settings (the public code's lr, AdamW default decay and batch).
-    max_epochs, patience : int, default=200, 10
-        The paper's epoch budget; early stopping on the validation loss.
-    validation_fraction : float, default=0.2
-        Share of whole series held out for early stopping and the threshold.
-    stride : int, default=4
-        An epoch visits one random anchor per ``stride`` rows of each series.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    random_state : int, RandomState or None
-        Seeds weights, crops, masks and pairs: CPU fits are reproducible.
-    verbose : int, default=0
-    callbacks : list of skorch callbacks or None
+    <training settings>
 
     Attributes
     ----------
@@ -113,6 +83,14 @@ class TRepEncoder(SelfSupervisedDetector):
     weight average. docs/design.md lists every change.
     """
 
+    _training_notes = {
+        "missing": "T-Rep treats masked steps as it treats its own masked steps.",
+        "lr": "The public code's lr and batch size (16), with AdamW's default decay.",
+        "max_epochs": "The paper's epoch budget.",
+        "random_state": "Also seeds crops, masks and pairs.",
+        "validation_fraction": "The held-out rows also fit ``threshold_``.",
+    }
+
     _parameter_constraints: dict = {
         "output_dims": [Interval(Integral, 1, None, closed="left")],
         "hidden_dims": [Interval(Integral, 1, None, closed="left"), "array-like"],
@@ -123,12 +101,17 @@ class TRepEncoder(SelfSupervisedDetector):
         "context_length": [Interval(Integral, 2, None, closed="left"), None],
         "score_window": [Interval(Integral, 0, None, closed="left")],
         **DETECTOR_CONSTRAINTS,
-        **MISSING_CONSTRAINTS,
-        **TRAINING_CONSTRAINTS,
     }
     _part_names = TASKS
     _max_horizon = 1  # no future window: both crops come from the context
     patch_size = 1  # contexts are steps, not patches (PanelRows reads this)
+
+    _training_defaults = {
+        "lr": 1e-3,
+        "batch_size": 16,
+        "max_epochs": 200,
+        "stride": 4,
+    }
 
     def __init__(
         self,
@@ -142,20 +125,7 @@ class TRepEncoder(SelfSupervisedDetector):
         context_length=200,
         score_window=21,
         contamination=0.01,
-        missing="error",
-        precision="float32",
-        accelerator=None,
-        lr=1e-3,
-        weight_decay=1e-2,
-        batch_size=16,
-        max_epochs=200,
-        patience=10,
-        validation_fraction=0.2,
-        stride=4,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
+        **training,
     ):
         self.output_dims = output_dims
         self.hidden_dims = hidden_dims
@@ -166,20 +136,7 @@ class TRepEncoder(SelfSupervisedDetector):
         self.context_length = context_length
         self.score_window = score_window
         self.contamination = contamination
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
+        super().__init__(**training)
 
     @property
     def d_model(self) -> int:

@@ -58,7 +58,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._atomic import fit_atomically
-from ..encoders._base import MISSING_CONSTRAINTS, check_batch_size
+from .._torch_estimator import MISSING_CONSTRAINTS
+from ..encoders._base import check_batch_size
 from ..panel import Panel, as_panel
 from ..targets import count_known_cells, horizon_labels, validate_event_target
 from ._base import SurfaceEstimator

@@ -16,15 +16,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._atomic import fit_atomically
 from .._inference import embed_rows, surface_rows
 from .._rows import EmbeddingRows, is_embeddings, read_embeddings
+from .._torch_estimator import TorchEstimatorMixin
 from .._training import (
-    TRAINING_CONSTRAINTS,
     fit_event_net,
     fit_seed,
     optimisation_settings,
     resolve_device,
 )
 from ..encoders import EncoderTransformer, HEPAPretrainer, SupervisedEncoder
-from ..encoders._base import MISSING_CONSTRAINTS, check_batch_size, check_rows
+from ..encoders._base import check_batch_size, check_rows
 from ..nn.dt_mlp_head import DtMLPHead
 from ..nn.event_head import EventHead, LinearProbeHead
 from ..nn.hepa import EmbeddingScaler, EventModule
@@ -60,7 +60,7 @@ def unweighted_probability(p, pos_weight: float) -> np.ndarray:
     return (p / (p + pos_weight * (1.0 - p))).astype(np.float32)
 
 
-class HEPAEventPredictor(SurfaceEstimator):
+class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
     """Probability surface p(t, dt) = P(event within dt steps | x_<=t), dt = 1..K.
 
     A pretrained HEPA encoder (frozen by default) feeds the horizon-conditioned
@@ -123,10 +123,7 @@ class HEPAEventPredictor(SurfaceEstimator):
         z-score the frozen ``h_t`` per dimension (statistics of the labelled
         training rows, stored in the network) before the predictor or head.
         Only with a frozen encoder ("predictor", "head", "probe").
-    lr, weight_decay, batch_size : float, float, int
-        AdamW settings; paper 1e-3, 1e-2, 64.
-    max_epochs, patience : int
-        Paper 50 and 10.
+    <training settings>
     min_steps : int, default=100
         Optimiser steps before early stopping may act. With few labels an
         epoch is a handful of steps and patience alone would stop a head
@@ -135,47 +132,6 @@ class HEPAEventPredictor(SurfaceEstimator):
         What early stopping watches: the validation BCE, or the mean
         per-horizon AUROC of the validation rows (ranks rather than
         calibrates).
-    validation_fraction : float, default=0.2
-        Share of whole series held out for early stopping (with fewer than 5
-        series, each is split in time). Both parts must hold an event, or
-        the split is made in time; failing that there is no early stopping.
-        0 disables validation and early stopping.
-    stride : int, default=1
-        1 trains on every labelled row each epoch (the paper). ``stride=s``
-        visits one random row per ``s`` consecutive rows of each series per
-        epoch: neighbouring rows share almost all of their context, so this
-        cuts the cost of an epoch s-fold while every row is still seen over
-        the epochs. Validation always scores every held-out row.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    random_state : int, RandomState or None
-    verbose : int, default=0
-        1 prints one line per epoch with train/valid losses; 2 also shows
-        progress bars over each epoch's batches and over long inference calls.
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Added to the package's own (early stopping, validation AUROC).
-    missing : {"error", "mask"}, default="error"
-        What NaN in X means. "error": X with a NaN is refused. "mask": NaN is a
-        missing value: the encoder's scaling ignores it and a step whose
-        sensors are all NaN is masked out of every context, like padding (a
-        NaN sensor of a partly observed step reads as its training mean). An
-        encoder fitted inside ``fit`` (a clone of ``pretrainer``) reads X the
-        same way; a frozen fitted encoder is used as is, whatever its own
-        setting. A series, or in ``fit`` a sensor, with no observed value is
-        refused; inf always is, and so is NaN in embeddings given as X.
-        Without NaN both give the same numbers.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Training precision: "bfloat16" and "float16" run the forward pass and
-        the loss under ``torch.autocast`` (mixed precision; "float16" also
-        scales the loss against underflow). Weights, optimizer state and
-        inference stay float32, so predictions do not depend on it.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        the accelerator places the network, and under ``accelerate launch``
-        shards the batches over several GPUs (data parallel). Its
-        ``mixed_precision`` replaces ``precision``, which must stay "float32";
-        ``device`` must be "auto" or the accelerator's device. The network is
-        unwrapped after training, so the fitted estimator pickles and predicts
-        as usual. Needs the ``accelerate`` extra.
 
     Attributes
     ----------
@@ -193,6 +149,22 @@ class HEPAEventPredictor(SurfaceEstimator):
     n_features_in_ : int
     """
 
+    _training_notes = {
+        "missing": (
+            "An encoder fitted inside ``fit`` (a clone of ``pretrainer``) reads X "
+            "the same way; a frozen fitted encoder is used as is, whatever its own "
+            "setting; NaN in embeddings given as X is refused."
+        ),
+        "lr": "Paper: 1e-3, with ``weight_decay`` 1e-2 and ``batch_size`` 64.",
+        "max_epochs": "Paper: 50, with ``patience`` 10.",
+        "validation_fraction": (
+            "Both parts must hold an event, or the split is made in time; failing "
+            "that there is no early stopping."
+        ),
+        "stride": "1 trains on every labelled row each epoch (the paper).",
+        "callbacks": "Here early stopping watches the validation AUROC.",
+    }
+
     _parameter_constraints: dict = {
         "pretrainer": [
             None,
@@ -207,8 +179,11 @@ class HEPAEventPredictor(SurfaceEstimator):
         "standardize": ["boolean"],
         "min_steps": [Interval(Integral, 0, None, closed="left")],
         "monitor": [StrOptions({"valid_loss", "valid_auroc"})],
-        **TRAINING_CONSTRAINTS,
-        **MISSING_CONSTRAINTS,
+    }
+
+    _training_defaults = {
+        "lr": 1e-3,
+        "max_epochs": 50,
     }
 
     def __init__(
@@ -221,22 +196,9 @@ class HEPAEventPredictor(SurfaceEstimator):
         horizon=None,
         undo_pos_weight=False,
         standardize=False,
-        lr=1e-3,
-        weight_decay=1e-2,
-        batch_size=64,
-        max_epochs=50,
-        patience=10,
         min_steps=100,
         monitor="valid_loss",
-        validation_fraction=0.2,
-        stride=1,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        missing="error",
-        precision="float32",
-        accelerator=None,
+        **training,
     ):
         self.pretrainer = pretrainer
         self.finetune = finetune
@@ -245,22 +207,9 @@ class HEPAEventPredictor(SurfaceEstimator):
         self.horizon = horizon
         self.undo_pos_weight = undo_pos_weight
         self.standardize = standardize
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
         self.min_steps = min_steps
         self.monitor = monitor
-        self.validation_fraction = validation_fraction
-        self.stride = stride
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.missing = missing
-        self.precision = precision
-        self.accelerator = accelerator
+        super().__init__(**training)
 
     # -- fitting -------------------------------------------------------------------
     @fit_atomically
