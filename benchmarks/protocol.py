@@ -6,8 +6,11 @@ so the report can state exactly what produced each record.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.frozen import FrozenEstimator
@@ -300,6 +303,46 @@ HEPA_FAMILY = HEPA_PREDICTORS | {"hepa_dtmlp"}
 #: Diagnostics outside "all": HEPA's encoder under the baselines' dt-MLP head
 #: separates the encoder's share of a gap from the head's.
 EXTRA_METHODS = ["hepa_dtmlp"]
+
+
+def register_encoder(name: str, cls: type, **size) -> str:
+    """Add an encoder class from outside the package as a method of the runner.
+
+    It runs as the related systems do: fitted once per (dataset, seed) without
+    labels at the budget's related-system epochs and samples, then frozen
+    under the dt-MLP head. ``size`` holds its own parameters. Returns ``name``.
+    """
+    if name in METHODS or name in EXTRA_METHODS:
+        raise ValueError(f"{name!r} is already a method of the runner.")
+    RELATED[name] = (cls, size)
+    RELATED_METHODS.append(name)
+    SELF_SUPERVISED.add(name)
+    EXTRA_METHODS.append(name)
+    return name
+
+
+def load_encoder(spec: str) -> str:
+    """Register the encoder of ``spec``, "path/to/file.py:ClassName"; returns its method name.
+
+    The method is the class name in lower case. The file is imported as a
+    module of its own name (so its estimators pickle and save by that name).
+    """
+    path, _, class_name = spec.rpartition(":")
+    if not path.endswith(".py") or not class_name.isidentifier():
+        raise ValueError(f"--encoder takes path/to/file.py:ClassName, got {spec!r}.")
+    module_name = Path(path).stem
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, "__file__", None) != str(Path(path).resolve()):
+        spec_ = importlib.util.spec_from_file_location(module_name, Path(path).resolve())
+        if spec_ is None:
+            raise ValueError(f"cannot import {path}.")
+        module = importlib.util.module_from_spec(spec_)
+        sys.modules[module_name] = module
+        spec_.loader.exec_module(module)
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise ValueError(f"{path} defines no {class_name}.")
+    return register_encoder(class_name.lower(), cls)
 
 
 def pretrainer(method, data, budget: Budget, seed: int, n_rows: int, **params):

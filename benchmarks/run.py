@@ -57,13 +57,14 @@ from .protocol import (
     epochs_run,
     estimator,
     load_dataset,
+    load_encoder,
     pretrainer,
     subsample_labels,
     thin_rows,
 )
 
 RESULTS = Path(__file__).parent / "results" / "benchmark.jsonl"
-PIPELINES = ("mae", "hepa_dtmlp", "patchtst", "itransformer", *RELATED_METHODS)
+PIPELINES = ["mae", "hepa_dtmlp", "patchtst", "itransformer", *RELATED_METHODS]
 
 
 def git_commit() -> str:
@@ -250,6 +251,13 @@ def main(argv=None):
     parser.add_argument(
         "--method", nargs="+", default=["all"], help=f"{METHODS + EXTRA_METHODS} or all"
     )
+    parser.add_argument(
+        "--encoder",
+        action="append",
+        default=[],
+        metavar="FILE.py:CLASS",
+        help="an encoder class of your own, run as method <class name in lower case>",
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--labels", nargs="+", type=float, default=[1.0, 0.1])
     parser.add_argument("--budget", default="default", choices=sorted(BUDGETS))
@@ -267,6 +275,10 @@ def main(argv=None):
         "(UTC, e.g. 2026-12-07T16:00): a re-run from new code replaces older records",
     )
     args = parser.parse_args(argv)
+    for spec in args.encoder:
+        name = load_encoder(spec)
+        if name not in PIPELINES:
+            PIPELINES.append(name)
     methods = METHODS if args.method == ["all"] else args.method
     if "all" not in args.method:
         unknown = set(methods) - set(METHODS + EXTRA_METHODS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -31,20 +32,52 @@ from .nn.losses import SurvivalBCELoss
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-def optimisation_settings(estimator) -> dict:
-    """The ``fit_net`` settings an estimator's shared training parameters hold."""
-    names = (
-        "lr",
-        "weight_decay",
-        "batch_size",
-        "max_epochs",
-        "patience",
-        "verbose",
-        "callbacks",
-        "precision",
-        "accelerator",
-    )
-    return {name: getattr(estimator, name) for name in names}
+@dataclass(frozen=True)
+class TrainingSettings:
+    """The shared training settings of one fit, resolved: what ``fit_net`` reads.
+
+    Built from an estimator's parameters by :meth:`from_estimator` (the
+    device resolved, the seed drawn), never written by hand, so it hides no
+    parameter from the user.
+    """
+
+    lr: float
+    weight_decay: float
+    batch_size: int
+    max_epochs: int
+    patience: int
+    device: str
+    seed: int
+    verbose: int = 0
+    callbacks: object = None
+    precision: str = "float32"
+    accelerator: object = None
+    validation_fraction: float = 0.2
+    stride: int = 1
+
+    @classmethod
+    def from_estimator(cls, estimator, *, device: str, seed: int) -> TrainingSettings:
+        """The settings an estimator's parameters hold, with the resolved device and seed."""
+        names = [f.name for f in fields(cls) if f.name not in ("device", "seed")]
+        return cls(device=device, seed=seed, **{n: getattr(estimator, n) for n in names})
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What one training stage adds to the shared settings.
+
+    ``collate`` builds batches; ``part_names`` are the loss parts recorded in
+    the history; early stopping watches ``monitor`` ("valid_loss", lower is
+    better, or "valid_auroc", higher is better) and acts only after
+    ``min_steps`` optimiser steps; ``callbacks`` are the stage's own named
+    skorch callbacks.
+    """
+
+    collate: object = None
+    part_names: tuple = ()
+    monitor: str = "valid_loss"
+    min_steps: int = 0
+    callbacks: tuple = ()
 
 
 def resolve_device(device: str) -> str:
@@ -241,37 +274,14 @@ def check_accelerator(accelerator, device: str, precision: str) -> str:
     return str(placed)
 
 
-def fit_net(
-    build_module,
-    criterion,
-    train_ds,
-    valid_ds,
-    *,
-    collate,
-    lr,
-    weight_decay,
-    batch_size,
-    max_epochs,
-    patience,
-    device,
-    verbose,
-    seed,
-    part_names=(),
-    monitor="valid_loss",
-    min_steps=0,
-    stage_callbacks=(),
-    callbacks=None,
-    precision="float32",
-    accelerator=None,
-):
+def fit_net(build_module, criterion, train_ds, valid_ds, settings, stage=Stage()):
     """Train ``module`` with AdamW; early stopping on whole-series validation.
 
-    ``build_module`` is called under the seed, so initial weights, dropout
-    and SIGReg's random directions are reproducible. ``stage_callbacks`` are
-    the stage's own (named) skorch callbacks, ``callbacks`` the user's. Early
-    stopping watches ``monitor`` ("valid_loss", lower is better, or
-    "valid_auroc", higher is better) and acts only after ``min_steps``
-    optimiser steps. Returns the fitted skorch net; its module holds the best
+    ``build_module`` is called under ``settings.seed``, so initial weights,
+    dropout and SIGReg's random directions are reproducible. ``stage``
+    (:class:`Stage`) holds the stage's collate function, recorded loss parts,
+    early-stopping monitor and own callbacks; ``settings.callbacks`` are the
+    user's. Returns the fitted skorch net; its module holds the best
     validation weights when a validation set is given. With an
     ``accelerator`` (an ``accelerate.Accelerator``) the net is skorch's
     ``AccelerateMixin`` variant: accelerate places the module, shards the
@@ -285,12 +295,16 @@ def fit_net(
         When the user interrupts training (skorch swallows it; the stop of an
         early-stopping callback is told apart and does not raise).
     """
+    lr, weight_decay, batch_size = settings.lr, settings.weight_decay, settings.batch_size
+    max_epochs, patience, verbose = settings.max_epochs, settings.patience, settings.verbose
+    device, seed, precision = settings.device, settings.seed, settings.precision
+    accelerator, monitor = settings.accelerator, stage.monitor
     named = []
-    for name in part_names:
+    for name in stage.part_names:
         named.append((f"train_{name}", PassthroughScoring(f"train_{name}", on_train=True)))
         if valid_ds is not None:
             named.append((f"valid_{name}", PassthroughScoring(f"valid_{name}")))
-    named += list(stage_callbacks)
+    named += list(stage.callbacks)
     if accelerator is not None and accelerator.num_processes > 1 and valid_ds is not None:
         named.append(("process_mean_scores", ProcessMeanScores()))  # one stop for all
     if valid_ds is not None and patience:
@@ -299,12 +313,12 @@ def fit_net(
             lower_is_better=monitor != "valid_auroc",
             patience=patience,
             load_best=True,
-            min_steps=min_steps,
+            min_steps=stage.min_steps,
         )
         named.append(("early_stopping", stopper))
     if verbose >= 2:  # a bar over each epoch's batches on long fits
         named.append(("progress_bar", ProgressBar()))
-    named += user_callbacks(callbacks)
+    named += user_callbacks(settings.callbacks)
     net_class, placement = HEPANet, dict(device=device, precision=precision)
     if accelerator is not None:
         device = check_accelerator(accelerator, device, precision)
@@ -335,8 +349,8 @@ def fit_net(
         train_split=predefined_split(valid_ds) if valid_ds is not None else None,
         iterator_train__shuffle=True,
         iterator_train__generator=generator,
-        iterator_train__collate_fn=collate,
-        iterator_valid__collate_fn=collate,
+        iterator_train__collate_fn=stage.collate,
+        iterator_valid__collate_fn=stage.collate,
         callbacks=named,
         verbose=verbose,
         **placement,
@@ -414,33 +428,23 @@ def _raise_if_interrupted(net, max_epochs: int) -> None:
         )
 
 
-def fit_event_net(
-    build_module,
-    source,
-    *,
-    labels,
-    known,
-    pos_weight,
-    validation_fraction,
-    stride,
-    seed,
-    monitor="valid_loss",
-    **train,
-):
+def fit_event_net(build_module, source, cells, settings, *, monitor="valid_loss", min_steps=0):
     """Train an ``EventModule`` on the labelled rows of a row source with the survival BCE.
 
     ``source`` is an ``EmbeddingRows`` (frozen encoder: the network sees
     ``h``) or a ``PanelRows`` (trained encoder: contexts are cut per batch).
     Whole series (or, with few series, the end of each) are held out for
     early stopping, and both parts must hold an event (``_split``).
+    ``cells`` is ``(labels, known, pos_weight)`` of ``targets.survival_cells``.
     ``monitor="valid_auroc"`` stops on the ranking of the validation rows.
-    ``train`` holds ``fit_net``'s optimisation settings.
     """
+    labels, known, pos_weight = cells
+    seed = settings.seed
     labelled = known.any(axis=1)
     positive = (labels.astype(bool) & known).any(axis=1)
     offsets = source.offsets
     train_segs, valid_segs = labelled_segments(
-        offsets, labelled, validation_fraction, seed, positive=positive
+        offsets, labelled, settings.validation_fraction, seed, positive=positive
     )
 
     def dataset(segments, stride):
@@ -455,15 +459,17 @@ def fit_event_net(
         )
 
     valid_ds = dataset(valid_segs, 1)
-    stage = [("valid_auroc", ValidRankScore())] if valid_ds is not None else []
+    stage = Stage(
+        collate=source.collate(),
+        monitor=monitor,
+        min_steps=min_steps,
+        callbacks=[("valid_auroc", ValidRankScore())] if valid_ds is not None else [],
+    )
     return fit_net(
         build_module,
         SurvivalBCELoss(pos_weight=pos_weight),
-        dataset(train_segs, stride),
+        dataset(train_segs, settings.stride),
         valid_ds,
-        collate=source.collate(),
-        seed=seed,
-        monitor=monitor,
-        stage_callbacks=stage,
-        **train,
+        settings,
+        stage,
     )

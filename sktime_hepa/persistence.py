@@ -27,6 +27,7 @@ import hashlib
 import importlib
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
-from ._training import fit_net, optimisation_settings, resolve_device, seeded
+from ._training import Stage, TrainingSettings, fit_net, resolve_device, seeded
 from .encoders._base import EncoderTransformer, SelfSupervisedEncoder, SupervisedEncoder
 from .nn.hepa import EmbeddingScaler
 from .nn.losses import SurvivalBCELoss
@@ -81,8 +82,8 @@ def _is_torch_estimator(obj) -> bool:
     return isinstance(obj, EncoderTransformer | HEPAEventPredictor)
 
 
-def _class_path(obj) -> str:
-    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+def _object_class_path(obj) -> str:
+    return _class_path(type(obj))
 
 
 # ---------------------------------------------------------------------------
@@ -101,14 +102,15 @@ class _Writer:
     def estimator(self, est, where: str) -> dict:
         if id(est) in self.ids:  # e.g. a frozen pretrainer and the fitted pretrainer_
             return {"__ref__": self.ids[id(est)]}
-        if not type(est).__module__.startswith("sktime_hepa."):
+        if not (type(est).__module__.startswith("sktime_hepa.") or _is_torch_estimator(est)):
             raise ValueError(
-                f"{where} is a {type(est).__name__}, which is not an estimator of sktime_hepa; "
-                "only the package's estimators can be saved weights-only (use joblib)."
+                f"{where} is a {type(est).__name__}, which is not an estimator of sktime_hepa "
+                "or a subclass of one of its torch estimators; only those can be saved "
+                "weights-only (use joblib)."
             )
         key = str(len(self.ids))
         self.ids[id(est)] = key
-        node = {"id": key, "class": _class_path(est), "params": {}}
+        node = {"id": key, "class": _object_class_path(est), "params": {}}
         for name, value in est.get_params(deep=False).items():
             encoded = self.param(value, f"{where}.{name}")
             if encoded is _DROP:
@@ -196,7 +198,9 @@ def save_weights(estimator, path) -> Path:
     estimator : fitted HEPAPretrainer, MAEPretrainer, HEPAEventPredictor, ...
         Any fitted estimator of the package that holds a torch network
         (``net_``): the encoders, the detectors and ``HEPAEventPredictor``
-        (with its fitted encoder ``pretrainer_``, frozen or not).
+        (with its fitted encoder ``pretrainer_``, frozen or not), and a
+        subclass of your own of one of its encoder bases (load it with
+        ``load_weights(..., classes=[YourClass])``).
     path : str or os.PathLike
         The file to write (conventionally ``*.safetensors``); overwritten.
 
@@ -302,11 +306,26 @@ def _check_versions(info: dict, path) -> None:
         )
 
 
-def _estimator_class(path: str) -> type:
-    """The estimator class at ``path``; only modules of this package are ever imported."""
+def _class_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _estimator_class(path: str, classes=()) -> type:
+    """The estimator class at ``path``.
+
+    Only modules of this package are ever imported; a class from elsewhere
+    is taken only from ``classes``, the classes the caller passed (matched by
+    module and name, never imported from the file's string).
+    """
+    for cls in classes:
+        if _class_path(cls) == path:
+            return cls
     module, _, name = str(path).rpartition(".")
     if not module.startswith("sktime_hepa.") or not name.isidentifier():
-        raise ValueError(f"the weights file names the class {path!r}, not one of sktime_hepa.")
+        raise ValueError(
+            f"the weights file names the class {path!r}, not one of sktime_hepa; for an "
+            "estimator class of your own, pass it as load_weights(..., classes=[TheClass])."
+        )
     try:
         cls = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
@@ -322,15 +341,16 @@ def _estimator_class(path: str) -> type:
 class _Reader:
     """Decodes the node tree of a weights file into estimators on one device."""
 
-    def __init__(self, tensors: dict, device: str):
+    def __init__(self, tensors: dict, device: str, classes=()):
         self.tensors = tensors
         self.device = device
+        self.classes = tuple(classes)
         self.built: dict[str, object] = {}
 
     def estimator(self, node: dict):
         if "__ref__" in node:
             return self.built[node["__ref__"]]
-        cls = _estimator_class(node["class"])
+        cls = _estimator_class(node["class"], self.classes)
         params = {name: self.value(v) for name, v in node["params"].items()}
         try:
             est = cls(**params)
@@ -370,22 +390,10 @@ class _Reader:
         """The fitted net of ``est``, built as ``fit`` builds it, holding the stored weights."""
         state = {k[len(prefix) :]: t for k, t in self.tensors.items() if k.startswith(prefix)}
         build, criterion, stage = _network_recipe(est, state)
-        settings = optimisation_settings(est)
-        settings.update(max_epochs=0, verbose=0, callbacks=None, accelerator=None)
-        if hasattr(est, "precision"):
-            settings["precision"] = est.precision
+        settings = TrainingSettings.from_estimator(est, device=self.device, seed=0)
         # zero epochs: the training path only builds and initialises the net
-        net = fit_net(
-            build,
-            criterion,
-            None,
-            None,
-            collate=None,
-            device=self.device,
-            seed=0,
-            **stage,
-            **settings,
-        )
+        settings = replace(settings, max_epochs=0, verbose=0, callbacks=None, accelerator=None)
+        net = fit_net(build, criterion, None, None, settings, stage)
         try:
             net.module_.load_state_dict(state, strict=True)
         except RuntimeError as exc:
@@ -397,15 +405,15 @@ class _Reader:
 
 
 def _network_recipe(est, state: dict):
-    """``(build_module, criterion, stage kwargs)`` of the net ``est.fit`` would train."""
+    """``(build_module, criterion, Stage)`` of the net ``est.fit`` would train."""
     if isinstance(est, SelfSupervisedEncoder):
         n_channels = len(est.mean_)
-        stage = dict(part_names=est._part_names, stage_callbacks=est._stage_callbacks())
+        stage = est._stage(est.context_length)  # no data: no collate
         return lambda: est._build_module(n_channels), est._criterion(), stage
     if isinstance(est, SupervisedEncoder):
         n_channels = len(est.mean_)
         # the positive weight is a training setting; prediction does not read it
-        return lambda: est._event_module(n_channels), SurvivalBCELoss(pos_weight=1.0), {}
+        return lambda: est._event_module(n_channels), SurvivalBCELoss(pos_weight=1.0), Stage()
     if isinstance(est, HEPAEventPredictor):
         pre = est.pretrainer_
         width = est.n_features_in_ if pre is None else pre.encoder_module_.d_model
@@ -416,7 +424,7 @@ def _network_recipe(est, state: dict):
         def build():
             return est._event_module(width=width, scaler=scaler)
 
-        return build, SurvivalBCELoss(pos_weight=est.pos_weight_), {}
+        return build, SurvivalBCELoss(pos_weight=est.pos_weight_), Stage()
     raise ValueError(f"{type(est).__name__} holds no torch network to rebuild.")
 
 
@@ -430,7 +438,7 @@ def _tensor_digest(tensors: dict) -> str:
     return digest.hexdigest()
 
 
-def load_weights(path, *, device="auto", estimator_class=None):
+def load_weights(path, *, device="auto", estimator_class=None, classes=()):
     """Rebuild a fitted estimator from a file of :func:`save_weights`.
 
     Parameters
@@ -443,6 +451,12 @@ def load_weights(path, *, device="auto", estimator_class=None):
     estimator_class : type, optional
         The class the file must hold (e.g. ``HEPAEventPredictor``); a
         ValueError otherwise.
+    classes : sequence of estimator classes, default=()
+        Classes from outside sktime_hepa that the file may name (an encoder
+        of your own, at any depth of the saved estimator). Only the classes
+        given here and those of this package are ever built: nothing is
+        imported from a name the file holds. ``estimator_class`` counts as
+        given.
 
     Returns
     -------
@@ -467,7 +481,13 @@ def load_weights(path, *, device="auto", estimator_class=None):
     info = weights_info(path)
     _check_versions(info, path)
     node = info["estimator"]
-    cls = _estimator_class(node["class"])
+    classes = tuple(classes)
+    if estimator_class is not None:
+        classes += (estimator_class,)
+    for c in classes:
+        if not (isinstance(c, type) and issubclass(c, BaseEstimator)):
+            raise ValueError(f"classes must hold estimator classes, got {c!r}.")
+    cls = _estimator_class(node["class"], classes)
     if estimator_class is not None and cls is not estimator_class:
         raise ValueError(
             f"{path} holds a {cls.__name__}, not the {getattr(estimator_class, '__name__', '?')} "
@@ -482,4 +502,4 @@ def load_weights(path, *, device="auto", estimator_class=None):
             "the SHA-256 digest stored in its header. Refusing to load it."
         )
     with seeded(0, "cpu"):  # building modules draws random weights: keep the caller's RNG
-        return _Reader(tensors, device).estimator(node)
+        return _Reader(tensors, device, classes).estimator(node)

@@ -38,9 +38,9 @@ def spy_datasets(monkeypatch):
     seen = []
     fit_net = _training.fit_net
 
-    def spy(build, criterion, train_ds, valid_ds, **kw):
+    def spy(build, criterion, train_ds, valid_ds, *args, **kw):
         seen.append((train_ds, valid_ds))
-        return fit_net(build, criterion, train_ds, valid_ds, **kw)
+        return fit_net(build, criterion, train_ds, valid_ds, *args, **kw)
 
     monkeypatch.setattr(_training, "fit_net", spy)
     return seen

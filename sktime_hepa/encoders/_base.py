@@ -26,10 +26,11 @@ from .._rows import EMBEDDING_PREFIXES, HEPAEmbeddings, PanelRows, PretrainWindo
 from .._split import split_segments
 from .._torch_estimator import TorchEstimatorMixin
 from .._training import (
+    Stage,
+    TrainingSettings,
     fit_event_net,
     fit_net,
     fit_seed,
-    optimisation_settings,
     resolve_device,
 )
 from ..diagnostics import COLLAPSE_COSINE, CollapseWarning, embedding_stats, is_collapsed
@@ -276,23 +277,28 @@ class SelfSupervisedEncoder(EncoderTransformer):
             self._criterion(),
             train_ds,
             valid_ds,
-            collate=pretrain_collate(
-                panel.series,
-                context_length=rows.context_length,
-                patch_size=self.patch_size,
-                futures=self._max_horizon > 1,
-                target=self._target,
-            ),
-            device=device,
-            seed=seed,
-            part_names=self._part_names,
-            stage_callbacks=self._stage_callbacks(),
-            **optimisation_settings(self),
+            TrainingSettings.from_estimator(self, device=device, seed=seed),
+            self._stage(rows.context_length, panel.series),
         )
         self.history_ = self.net_.history
         self.collapse_stats_ = self._check_collapse(rows, seed)
         self._after_pretraining(rows, valid_ds.segments if valid_ds else train_ds.segments, seed)
         return self
+
+    def _stage(self, context_length: int, series=None) -> Stage:
+        """The pretraining stage: its batches, loss parts and callbacks (``series``: the data)."""
+        collate = None
+        if series is not None:
+            collate = pretrain_collate(
+                series,
+                context_length=context_length,
+                patch_size=self.patch_size,
+                futures=self._max_horizon > 1,
+                target=self._target,
+            )
+        return Stage(
+            collate=collate, part_names=self._part_names, callbacks=self._stage_callbacks()
+        )
 
     def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
         """Hook for fitted state derived from the pretrained module (a detector's threshold).
@@ -389,14 +395,8 @@ class SupervisedEncoder(EncoderTransformer):
         self.net_ = fit_event_net(
             lambda: self._event_module(panel.n_channels),
             self._training_rows(panel),
-            labels=labels,
-            known=known,
-            pos_weight=pos_weight,
-            validation_fraction=self.validation_fraction,
-            stride=self.stride,
-            seed=seed,
-            device=device,
-            **optimisation_settings(self),
+            (labels, known, pos_weight),
+            TrainingSettings.from_estimator(self, device=device, seed=seed),
         )
         self.history_ = self.net_.history
         return self

@@ -18,9 +18,9 @@ from .._inference import embed_rows, surface_rows
 from .._rows import EmbeddingRows, is_embeddings, read_embeddings
 from .._torch_estimator import TorchEstimatorMixin
 from .._training import (
+    TrainingSettings,
     fit_event_net,
     fit_seed,
-    optimisation_settings,
     resolve_device,
 )
 from ..encoders import EncoderTransformer, HEPAPretrainer, SupervisedEncoder
@@ -251,16 +251,10 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         self.net_ = fit_event_net(
             partial(self._event_module, width=self._width(train_source), scaler=scaler),
             train_source,
-            labels=labels,
-            known=known,
-            pos_weight=self.pos_weight_,
-            validation_fraction=self.validation_fraction,
-            stride=self.stride,
-            seed=seed,
+            (labels, known, self.pos_weight_),
+            TrainingSettings.from_estimator(self, device=device, seed=seed),
             monitor=self.monitor,
             min_steps=self.min_steps,
-            device=device,
-            **optimisation_settings(self),
         )
         self.history_ = self.net_.history
         return self
