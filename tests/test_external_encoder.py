@@ -1,4 +1,4 @@
-"""An encoder defined outside the package (examples/gru_encoder.py) is a first-class one (issue 19)."""
+"""An encoder defined outside the package (examples/gru_encoder.py) is a first-class one."""
 
 import importlib.util
 import inspect

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,55 @@ __all__ = ["DATA_HOME_ENV", "get_data_home"]
 
 #: Environment variable naming the folder that holds the benchmark data (``cmapss/``, ...).
 DATA_HOME_ENV = "SKTIME_HEPA_DATA"
+
+
+#: Docstring entries several loaders share, each written once: a loader's
+#: docstring holds ``<key>`` where the entry goes (``shared_docs`` fills it in).
+SHARED_DOCS = {
+    "fill": """\
+fill : {"ffill", None}, default="ffill"
+    Gaps (NaN) in the sensors. "ffill": forward fill within each series of
+    each split (a gap shows the last reading), then a backward fill of the
+    leading gap before a sensor's first reading in the series; that
+    backward fill is the one step that reads the future (those first rows
+    take a later reading). A sensor missing for a whole series is then set
+    to 0, its training mean after z-scoring. None: every gap stays NaN (the
+    z-score uses the observed values), for an estimator with
+    ``missing="mask"``. Labels do not depend on it.""",
+    "fill features": """\
+fill : {"ffill", None}, default="ffill"
+    Gaps (NaN) in the features. "ffill": forward fill (a gap shows the last
+    reading), then a backward fill of the leading gap before a column's
+    first reading; that backward fill is the one step that reads the
+    future (those first rows take a later reading). None: the features
+    keep every gap as NaN (the z-score uses the observed values), for an
+    estimator with ``missing="mask"``.""",
+    "anomaly bunch": """\
+data : sklearn.utils.Bunch
+    X_train, X_val, X_test, y_train, y_val, y_test, labels_train, labels_val,
+    labels_test, feature_names, context_length, horizons, event,
+    event_definition, prevalence, name, description, zscore_mean, zscore_std""",
+    "loader errors": """\
+FileNotFoundError
+    When the folder or file is missing.
+ValueError
+    On a bad argument or an unexpected file layout.""",
+    "data not found": """\
+FileNotFoundError
+    Missing folder or file (the message names ``SKTIME_HEPA_DATA``).""",
+}
+
+
+def shared_docs(func):
+    """Fill the ``<key>`` lines of ``func``'s docstring with ``SHARED_DOCS[key]``."""
+
+    def entry(match):
+        indent, key = match.group(1), match.group(2)
+        return "\n".join(indent + line for line in SHARED_DOCS[key].splitlines())
+
+    if func.__doc__:  # None under python -OO
+        func.__doc__ = re.sub(r"^( *)<([a-z ]+)>", entry, func.__doc__, flags=re.MULTILINE)
+    return func
 
 
 def get_data_home(data_home=None) -> Path:

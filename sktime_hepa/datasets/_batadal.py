@@ -11,7 +11,7 @@ from ._anomaly_common import (
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home, shared_docs
 
 __all__ = ["load_batadal"]
 
@@ -25,6 +25,7 @@ def _read_batadal(path) -> pd.DataFrame:
     return frame
 
 
+@shared_docs
 def load_batadal(*, data_home=None, event="active", fill="ffill"):
     """Load the BATADAL attack-detection benchmark as event-stream data.
 
@@ -56,22 +57,11 @@ def load_batadal(*, data_home=None, event="active", fill="ffill"):
     event : {"active", "onset"}, default="active"
         ``"active"``: a step is an event when ``ATT_FLAG == 1``; ``"onset"``: only
         the first hour of each attack is.
-    fill : {"ffill", None}, default="ffill"
-        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
-        each split (a gap shows the last reading), then a backward fill of the
-        leading gap before a sensor's first reading in the series; that
-        backward fill is the one step that reads the future (those first rows
-        take a later reading). A sensor missing for a whole series is then set
-        to 0, its training mean after z-scoring. None: every gap stays NaN (the
-        z-score uses the observed values), for an estimator with
-        ``missing="mask"``. Labels do not depend on it.
+    <fill>
 
     Returns
     -------
-    data : sklearn.utils.Bunch
-        X_train, X_val, X_test, y_train, y_val, y_test, labels_train, labels_val,
-        labels_test, feature_names, context_length, horizons, event,
-        event_definition, prevalence, name, description, zscore_mean, zscore_std
+    <anomaly bunch>
 
             As documented for :func:`load_smap_msl`.
 
@@ -82,8 +72,7 @@ def load_batadal(*, data_home=None, event="active", fill="ffill"):
     ------
     ValueError
         Unknown event, or files whose columns do not match.
-    FileNotFoundError
-        Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
+    <data not found>
     """
     check_event(event)
     check_fill(fill)

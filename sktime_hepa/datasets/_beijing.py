@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home, shared_docs
 from ._threshold_events import (
     check_int,
     check_quantile,
@@ -44,6 +44,7 @@ def _read_station(folder, station: str):
     return fill_gaps(features), features, dates.to_numpy()[order]
 
 
+@shared_docs
 def load_beijing_air(
     *, data_home=None, event="onset", quantile=0.99, merge_gap=6, stations=None, fill="ffill"
 ):
@@ -85,13 +86,7 @@ def load_beijing_air(
     stations : list of str, optional
         Subset of :data:`BEIJING_STATIONS` (in the given order); default all 12. The
         threshold and the z-score are fitted on the loaded stations only.
-    fill : {"ffill", None}, default="ffill"
-        Gaps (NaN) in the features. "ffill": forward fill (a gap shows the last
-        reading), then a backward fill of the leading gap before a column's
-        first reading; that backward fill is the one step that reads the
-        future (those first rows take a later reading). None: the features
-        keep every gap as NaN (the z-score uses the observed values), for an
-        estimator with ``missing="mask"``. The event labels are computed from
+    <fill features> The event labels are computed from
         the filled PM2.5 in both cases, so they do not depend on ``fill``.
 
     Returns

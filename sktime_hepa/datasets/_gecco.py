@@ -11,13 +11,14 @@ from ._anomaly_common import (
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home, shared_docs
 
 __all__ = ["load_gecco"]
 
 _SENSORS = ["Tp", "Cl", "pH", "Redox", "Leit", "Trueb", "Cl_2", "Fm", "Fm_2"]
 
 
+@shared_docs
 def load_gecco(*, data_home=None, event="active", fill="ffill"):
     """Load the GECCO 2018 water-quality challenge data as one event stream.
 
@@ -41,22 +42,11 @@ def load_gecco(*, data_home=None, event="active", fill="ffill"):
     event : {"active", "onset"}, default="active"
         ``"active"``: a step is an event when ``EVENT`` is true; ``"onset"``: only
         the first step of each contiguous ``EVENT`` segment is.
-    fill : {"ffill", None}, default="ffill"
-        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
-        each split (a gap shows the last reading), then a backward fill of the
-        leading gap before a sensor's first reading in the series; that
-        backward fill is the one step that reads the future (those first rows
-        take a later reading). A sensor missing for a whole series is then set
-        to 0, its training mean after z-scoring. None: every gap stays NaN (the
-        z-score uses the observed values), for an estimator with
-        ``missing="mask"``. Labels do not depend on it.
+    <fill>
 
     Returns
     -------
-    data : sklearn.utils.Bunch
-        X_train, X_val, X_test, y_train, y_val, y_test, labels_train, labels_val,
-        labels_test, feature_names, context_length, horizons, event,
-        event_definition, prevalence, name, description, zscore_mean, zscore_std
+    <anomaly bunch>
 
             As documented for :func:`load_smap_msl`.
 
@@ -67,8 +57,7 @@ def load_gecco(*, data_home=None, event="active", fill="ffill"):
     ------
     ValueError
         Unknown event, or a file without the expected columns.
-    FileNotFoundError
-        Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
+    <data not found>
     """
     check_event(event)
     check_fill(fill)

@@ -11,7 +11,7 @@ from ._anomaly_common import (
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home, shared_docs
 
 __all__ = ["load_psm"]
 
@@ -26,6 +26,7 @@ def _read_psm(path) -> pd.DataFrame:
     return frame.sort_values(_TIME, kind="stable", ignore_index=True)
 
 
+@shared_docs
 def load_psm(*, data_home=None, event="active", fill="ffill"):
     """Load the PSM server-metrics anomaly benchmark as event-stream data.
 
@@ -58,22 +59,11 @@ def load_psm(*, data_home=None, event="active", fill="ffill"):
     event : {"active", "onset"}, default="active"
         ``"active"``: a step is an event when ``label == 1``; ``"onset"``: only the
         first step of each contiguous anomalous segment is.
-    fill : {"ffill", None}, default="ffill"
-        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
-        each split (a gap shows the last reading), then a backward fill of the
-        leading gap before a sensor's first reading in the series; that
-        backward fill is the one step that reads the future (those first rows
-        take a later reading). A sensor missing for a whole series is then set
-        to 0, its training mean after z-scoring. None: every gap stays NaN (the
-        z-score uses the observed values), for an estimator with
-        ``missing="mask"``. Labels do not depend on it.
+    <fill>
 
     Returns
     -------
-    data : sklearn.utils.Bunch
-        X_train, X_val, X_test, y_train, y_val, y_test, labels_train, labels_val,
-        labels_test, feature_names, context_length, horizons, event,
-        event_definition, prevalence, name, description, zscore_mean, zscore_std
+    <anomaly bunch>
 
             As documented for :func:`load_smap_msl`.
 
@@ -84,8 +74,7 @@ def load_psm(*, data_home=None, event="active", fill="ffill"):
     ------
     ValueError
         Unknown event, mismatching columns or timestamps, or labels not 0/1.
-    FileNotFoundError
-        Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
+    <data not found>
     """
     check_event(event)
     check_fill(fill)

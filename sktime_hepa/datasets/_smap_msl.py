@@ -13,7 +13,7 @@ from ._anomaly_common import (
     _labelled_series,
     _split_chronologically,
 )
-from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home, shared_docs
 
 __all__ = ["load_smap_msl"]
 
@@ -43,6 +43,7 @@ def _channel_labels(ranges, n: int) -> np.ndarray:
     return labels
 
 
+@shared_docs
 def load_smap_msl(
     spacecraft="SMAP", *, channels=None, data_home=None, event="active", fill="ffill"
 ):
@@ -79,15 +80,7 @@ def load_smap_msl(
     event : {"active", "onset"}, default="active"
         ``"active"``: a step is an event when it lies in a labelled anomaly
         sequence; ``"onset"``: only the first step of each sequence is.
-    fill : {"ffill", None}, default="ffill"
-        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
-        each split (a gap shows the last reading), then a backward fill of the
-        leading gap before a sensor's first reading in the series; that
-        backward fill is the one step that reads the future (those first rows
-        take a later reading). A sensor missing for a whole series is then set
-        to 0, its training mean after z-scoring. None: every gap stays NaN (the
-        z-score uses the observed values), for an estimator with
-        ``missing="mask"``. Labels do not depend on it.
+    <fill>
 
     Returns
     -------
@@ -114,8 +107,7 @@ def load_smap_msl(
     ------
     ValueError
         Unknown spacecraft, channel or event.
-    FileNotFoundError
-        Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
+    <data not found>
     """
     craft = str(spacecraft).upper()
     if craft not in _N_FEATURES:

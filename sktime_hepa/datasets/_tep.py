@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._anomaly_common import _event_definition, _finish_splits, _labelled_series
-from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home, shared_docs
 
 __all__ = ["load_tep", "TEP_COLUMNS", "tep_fault_split"]
 
@@ -41,6 +41,7 @@ def _read_run(folder, name: str) -> np.ndarray:
     return values
 
 
+@shared_docs
 def load_tep(*, data_home=None, event="onset", faults=None, fill="ffill"):
     """Load the Tennessee Eastman fault runs as event-stream data (event = fault onset).
 
@@ -76,22 +77,11 @@ def load_tep(*, data_home=None, event="onset", faults=None, fill="ffill"):
     faults : list of int, optional
         Fault ids (1..21) whose test runs to use. Default: every ``dXX_te`` present
         in the folder; a ``UserWarning`` lists the ids whose files are absent.
-    fill : {"ffill", None}, default="ffill"
-        Gaps (NaN) in the sensors. "ffill": forward fill within each series of
-        each split (a gap shows the last reading), then a backward fill of the
-        leading gap before a sensor's first reading in the series; that
-        backward fill is the one step that reads the future (those first rows
-        take a later reading). A sensor missing for a whole series is then set
-        to 0, its training mean after z-scoring. None: every gap stays NaN (the
-        z-score uses the observed values), for an estimator with
-        ``missing="mask"``. Labels do not depend on it.
+    <fill>
 
     Returns
     -------
-    data : sklearn.utils.Bunch
-        X_train, X_val, X_test, y_train, y_val, y_test, labels_train, labels_val,
-        labels_test, feature_names, context_length, horizons, event,
-        event_definition, prevalence, name, description, zscore_mean, zscore_std
+    <anomaly bunch>
 
             As documented for :func:`load_smap_msl`.
 
@@ -102,8 +92,7 @@ def load_tep(*, data_home=None, event="onset", faults=None, fill="ffill"):
     ------
     ValueError
         Unknown event, fault ids outside 1..21, or a split left without faults.
-    FileNotFoundError
-        Missing folder or file (the message names ``SKTIME_HEPA_DATA``).
+    <data not found>
     """
     check_event(event)
     check_fill(fill)

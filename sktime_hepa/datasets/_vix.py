@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home, shared_docs
 from ._threshold_events import (
     check_int,
     check_quantile,
@@ -20,6 +20,7 @@ __all__ = ["load_vix", "VIX_FEATURES"]
 VIX_FEATURES = ("open", "high", "low", "close", "log_return", "log_range")
 
 
+@shared_docs
 def load_vix(*, data_home=None, event="onset", quantile=0.9, merge_gap=5, fill="ffill"):
     """Load the VIX daily history as one event stream: entering a high-volatility regime.
 
@@ -56,13 +57,7 @@ def load_vix(*, data_home=None, event="onset", quantile=0.9, merge_gap=5, fill="
         Quantile of the training closes used as the threshold.
     merge_gap : int >= 0, default=5
         Longest inactive gap (trading days, 5 = one week) merged into an episode.
-    fill : {"ffill", None}, default="ffill"
-        Gaps (NaN) in the features. "ffill": forward fill (a gap shows the last
-        reading), then a backward fill of the leading gap before a column's
-        first reading; that backward fill is the one step that reads the
-        future (those first rows take a later reading). None: the features
-        keep every gap as NaN (the z-score uses the observed values), for an
-        estimator with ``missing="mask"``. The event labels are computed from
+    <fill features> The event labels are computed from
         the filled close in both cases, so they do not depend on ``fill``.
 
     Returns
@@ -78,10 +73,7 @@ def load_vix(*, data_home=None, event="onset", quantile=0.9, merge_gap=5, fill="
 
     Raises
     ------
-    FileNotFoundError
-        When the folder or file is missing.
-    ValueError
-        On a bad argument or an unexpected file layout.
+    <loader errors>
     """
     check_event(event)
     check_fill(fill)

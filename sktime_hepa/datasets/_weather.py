@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home
+from ._base import _check_folder, _find_file, check_event, check_fill, get_data_home, shared_docs
 from ._threshold_events import (
     check_int,
     check_quantile,
@@ -23,6 +23,7 @@ WEATHER_TARGET = "T (degC)"
 _MISSING_CODE = -9999.0
 
 
+@shared_docs
 def load_weather(
     *, data_home=None, event="onset", quantile=0.99, window=144, merge_gap=6, fill="ffill"
 ):
@@ -66,13 +67,7 @@ def load_weather(
         Length of the trailing baseline in steps (144 = 24 h).
     merge_gap : int >= 0, default=6
         Longest inactive gap (steps, 6 = 1 h) merged into the surrounding episode.
-    fill : {"ffill", None}, default="ffill"
-        Gaps (NaN) in the features. "ffill": forward fill (a gap shows the last
-        reading), then a backward fill of the leading gap before a column's
-        first reading; that backward fill is the one step that reads the
-        future (those first rows take a later reading). None: the features
-        keep every gap as NaN (the z-score uses the observed values), for an
-        estimator with ``missing="mask"``. The event labels are computed from
+    <fill features> The event labels are computed from
         the filled temperature in both cases, so they do not depend on ``fill``.
 
     Returns
@@ -88,10 +83,7 @@ def load_weather(
 
     Raises
     ------
-    FileNotFoundError
-        When the folder or file is missing.
-    ValueError
-        On a bad argument or an unexpected file layout.
+    <loader errors>
     """
     check_event(event)
     check_fill(fill)

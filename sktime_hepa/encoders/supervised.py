@@ -116,7 +116,8 @@ class ITransformerEncoder(SupervisedEncoder):
     context_length : int, default=512
         The fixed window each token embeds; shorter histories are zero-padded
         (a whole C-MAPSS engine history fits in 512 cycles).
-    horizons, lr, weight_decay, batch_size, max_epochs, patience,
+    horizons : int, default=200
+        K of the training task.
     <training settings>
 
     Attributes

@@ -162,7 +162,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             "that there is no early stopping."
         ),
         "stride": "1 trains on every labelled row each epoch (the paper).",
-        "callbacks": "Here early stopping watches the validation AUROC.",
+        "callbacks": "The package's own include the validation AUROC scorer.",
     }
 
     _parameter_constraints: dict = {
