@@ -189,6 +189,8 @@ def h_auroc_score(y_true, surface, *, min_prevalence: float = 0.001) -> float:
     ----------
     y_true : structured array with fields ``event`` and ``time``, shape (n_rows,)
     surface : array-like of shape (n_rows, K)
+        Finite; only the ranking of the rows in each column counts, so any
+        scores that rank rows (not only probabilities) are accepted.
     min_prevalence : float, default=0.001
         See :func:`per_horizon_auroc`.
 
