@@ -677,7 +677,15 @@ def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
         return []
     cells = defaultdict(list)
     for (d, m, c, _), r in sorted(latest.items(), key=lambda kv: kv[0][3]):
-        for key in ("auroc", "f1", "pa_f1", "f1_oracle", "pa_f1_oracle", "flagged_share"):
+        for key in (
+            "auroc",
+            "f1",
+            "pa_f1",
+            "f1_oracle",
+            "pa_f1_oracle",
+            "flagged_share",
+            "anomaly_share",
+        ):
             if r.get(key) is not None:
                 cells[(d, m, c, key)].append(r[key])
     hepa = {}
@@ -707,13 +715,16 @@ def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
         "labels (clipped to [0.001, 0.5]). `F1` / `PA-F1`: at that threshold; `oracle`: at the "
         "best threshold on the test labels, the protocol of every published figure. "
         "`untrained`: the same detector with zero epochs (point adjustment flatters it). "
+        "`flag-all F1`: the F1 of a detector that flags every test row, 2p / (1 + p) for the "
+        "test anomaly share p (its PA-F1 is 1.000 on every dataset): a learned F1 must beat "
+        "it to mean anything. "
         "`HEPA p(t,1)`: the main table's HEPA at 100 % labels, supervised, oracle thresholds. "
         "Published figures are the sources' own (their protocols, as fractions; see "
         "`../shared/papers/related_systems_notes.md`): not rerun, not comparable one to one.",
         "",
         "| dataset | method | AUROC | F1 | PA-F1 | F1 oracle | PA-F1 oracle "
-        "| untrained PA-F1 oracle | flagged | published |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| flag-all F1 | untrained PA-F1 oracle | flagged | published |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     recorded = {d for d, *_ in latest}
     names = {d: n for d, n in dataset_rows([{"dataset": d} for d in recorded]).items()}
@@ -728,6 +739,9 @@ def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
                 fmt(cells.get((d, m, None, k), []))
                 for k in ("auroc", "f1", "pa_f1", "f1_oracle", "pa_f1_oracle")
             ]
+            share = cells.get((d, m, None, "anomaly_share"), [])
+            # one test split per dataset: every record holds the same share
+            row.append(f"{2 * share[0] / (1 + share[0]):.3f}" if share else "–")
             row.append(fmt(cells.get((d, m, "untrained", "pa_f1_oracle"), [])))
             row.append(fmt(cells.get((d, m, None, "flagged_share"), [])))
             row.append(_published(d, m))
@@ -736,7 +750,7 @@ def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
             h = hepa[d]
             out.append(
                 f"| {name} | HEPA p(t,1) | – | – | – | {fmt(h['f1'])} | {fmt(h['pa_f1'])} "
-                "| – | – | – |"
+                "| – | – | – | – |"
             )
     return out + [""]
 
