@@ -71,6 +71,7 @@ DATASETS = {
     "fd001": "C-MAPSS FD001",
     "fd002": "C-MAPSS FD002",
     "fd002-regime": "FD002, per-regime norm.",
+    "fd001-rtf": "FD001, held-out run-to-failure",
     "smap": "SMAP",
     "msl": "MSL",
     "mba": "MBA",
@@ -898,6 +899,24 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         "Cells: mean ± sample std over seeds; a count in brackets when it is not 3 seeds. "
         "Bold: the best of our methods in the row. `–`: no record. The paper's columns are "
         "Table 1 of the paper (5 seeds, its own budget), not rerun here.",
+        "",
+        "**Reading the paper's C-MAPSS columns.** Our FD001 HEPA (about 0.95) above the "
+        "paper's (0.81) does not mean that this package beats the paper. Our protocol equals "
+        "the paper's wherever the paper is explicit (dense horizons dt = 1..150, degenerate "
+        "horizons skipped, uniform mean, the same splits for every method, the full engine "
+        "history as context, per-subset min-max scaling of 14 sensors), but the paper does "
+        "not say which engines form its test split or how truncated test engines are "
+        "labelled, and no reading reproduces all three of its stated FD001 statistics "
+        "(prevalence 0.5 % at dt = 1, 96 % at dt = 150, base rate 0.78). Under every "
+        "defensible reading the trivial age-only floor already scores at or above the "
+        "paper's HEPA: 0.892 on the official test files (our protocol, the `age` column), "
+        "0.84-0.91 with 15 of the 100 training engines held out run to failure (the "
+        "`FD001, held-out run-to-failure` row below, `python -m benchmarks.run --dataset "
+        "fd001-rtf`, where 2 of 85 labelled engines is `--labels 0.0235`); only reading "
+        "each truncated test engine's last cycle as its failure (a labelling error) lands in "
+        "the paper's range (age 0.785). Facts and commands: "
+        "`../shared/papers/cmapss_protocol_notes.md`. Compare methods within one protocol, "
+        "with the floors and controls beside them.",
         "",
         "How to read these tables (facts of the data and protocol, not of any result):",
         "",

@@ -241,3 +241,19 @@ def test_head_schedule_reaches_the_step_budget_at_any_label_count():
         assert s["max_epochs"] * per_epoch >= b.head_steps  # enough steps, whatever the labels
         assert s["max_epochs"] >= b.head_epochs and s["min_steps"] == b.head_steps // 2
     assert head_schedule(b, 30)["max_epochs"] == b.head_steps  # one batch per epoch
+
+
+def test_fd001_heldout_run_to_failure_split():
+    """fd001-rtf: 85 training engines, 15 disjoint held-out ones, every test row a failure."""
+    from sktime_hepa.datasets import get_data_home
+
+    if not (get_data_home() / "cmapss").is_dir():
+        pytest.skip("C-MAPSS not in the shared data")
+    from benchmarks.protocol import load_dataset
+
+    data = load_dataset("fd001-rtf")
+    train = set(data.X_train.index.get_level_values(0))
+    test = set(data.X_test.index.get_level_values(0))
+    assert len(train) == 85 and len(test) == 15 and not train & test
+    assert sorted(test) == data.heldout_engines and data.y_test["event"].all()
+    assert data.horizons == 150 and data.context_length is None and data.kind == "rul"
