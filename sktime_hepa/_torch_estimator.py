@@ -28,6 +28,7 @@ followed by the 14 settings with the class's defaults. ``get_params``,
 
 from __future__ import annotations
 
+import copy
 import inspect
 from numbers import Integral, Real
 
@@ -180,6 +181,28 @@ def _default_text(value) -> str:
     return repr(value)
 
 
+def _set_callback_params(callbacks, nested: dict) -> list:
+    """A copy of ``callbacks`` with ``{"callbacks__<name>__<param>": value}`` applied."""
+    from ._training import named_callbacks  # noqa: PLC0415  (torch-free import of this module)
+
+    pairs = named_callbacks(callbacks)
+    items = list(callbacks)
+    for key, value in nested.items():
+        _, name, param = (key.split("__", 2) + [""])[:3]
+        names = [n for n, _ in pairs]
+        if name not in names or not param:
+            raise ValueError(
+                f"invalid parameter {key!r}: use callbacks__<name>__<param> with <name> one "
+                f"of the callbacks' names {names}."
+            )
+        i = names.index(name)
+        cb = copy.deepcopy(pairs[i][1])
+        cb.set_params(**{param: value})
+        pairs[i] = (name, cb)
+        items[i] = (name, cb) if isinstance(items[i], tuple) else cb
+    return items
+
+
 class TorchEstimatorMixin:
     """Owner of the 14 training settings of every torch estimator (see the module docs).
 
@@ -205,6 +228,20 @@ class TorchEstimatorMixin:
         defaults = type(self).training_defaults()
         for name in TRAINING_PARAMETERS:
             setattr(self, name, training.get(name, defaults[name]))
+
+    def set_params(self, **params):
+        """Set parameters; ``callbacks__<name>__<param>`` sets a parameter of one callback.
+
+        As skorch does: ``<name>`` is the name of a ``(name, callback)`` pair of
+        ``callbacks``, or ``user_<i>_<ClassName>`` for a bare callback at
+        position i. The callback is copied before it changes, so a list shared
+        with other estimators (a grid search's clones) is left as it was.
+        """
+        nested = {k: v for k, v in params.items() if k.startswith("callbacks__")}
+        super().set_params(**{k: v for k, v in params.items() if k not in nested})
+        if nested:
+            self.callbacks = _set_callback_params(self.callbacks, nested)
+        return self
 
     @classmethod
     def training_defaults(cls) -> dict:

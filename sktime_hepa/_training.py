@@ -387,8 +387,11 @@ def fit_net(build_module, criterion, train_ds, valid_ds, settings, stage=Stage()
     return net
 
 
-def user_callbacks(callbacks) -> list:
-    """A user's ``callbacks`` parameter as skorch's (name, callback) pairs."""
+def named_callbacks(callbacks) -> list:
+    """A user's ``callbacks`` parameter as (name, callback) pairs, the callbacks as given.
+
+    A bare callback at position i is named ``user_<i>_<ClassName>``.
+    """
     if callbacks is None:
         return []
     if isinstance(callbacks, Callback) or not isinstance(callbacks, list | tuple):
@@ -403,9 +406,14 @@ def user_callbacks(callbacks) -> list:
             raise ValueError(
                 f"callbacks[{i}] is a {type(cb).__name__}, not a skorch.callbacks.Callback."
             )
-        # a fresh copy per fit: callbacks keep state, and a grid search reuses params
-        out.append((name, copy.deepcopy(cb)))
+        out.append((name, cb))
     return out
+
+
+def user_callbacks(callbacks) -> list:
+    """A user's ``callbacks`` parameter as skorch's (name, callback) pairs, copied per fit."""
+    # a fresh copy per fit: callbacks keep state, and a grid search reuses params
+    return [(name, copy.deepcopy(cb)) for name, cb in named_callbacks(callbacks)]
 
 
 def _raise_if_interrupted(net, max_epochs: int) -> None:
