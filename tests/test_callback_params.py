@@ -17,7 +17,9 @@ def test_nested_callback_params_set_a_copy_and_reach_the_fit(rtf_data):
     assert shared[0][1].step_size == 10 and shared[1].scoring == "r2"  # the user's list: untouched
     assert other.lr == 0.01 and est.callbacks is shared
     # the changed scheduler is the one that trains: lr halves after every epoch
-    lrs = [row["event_lr"] for row in other.set_params(callbacks=other.callbacks[:1]).fit(X).history_]
+    lrs = [
+        row["event_lr"] for row in other.set_params(callbacks=other.callbacks[:1]).fit(X).history_
+    ]
     assert lrs[1] == pytest.approx(lrs[0] / 2)
 
 
