@@ -243,6 +243,46 @@ def _warn_on_split_series(times, codes: np.ndarray) -> None:
         )
 
 
+def _within_steps(times, codes: np.ndarray) -> np.ndarray | None:
+    """The time steps between consecutive rows of one series (None: times not numeric)."""
+    times = _time_ordinals(times)
+    if not np.issubdtype(np.asarray(times).dtype, np.number):
+        return None
+    step = np.diff(np.asarray(times, dtype=np.float64))
+    return step[codes[1:] == codes[:-1]]
+
+
+def regular_step(times, codes: np.ndarray) -> float | None:
+    """The one step of a panel whose series all step regularly, else None."""
+    steps = _within_steps(times, codes)
+    if steps is None or not len(steps):
+        return None
+    first = steps[0]
+    return float(first) if np.allclose(steps, first, rtol=1e-9, atol=0) else None
+
+
+def _warn_on_new_irregularity(times, codes: np.ndarray, step: float | None) -> None:
+    """Warn when a predict-time X steps otherwise than the regular training panel did."""
+    if step is None:
+        return
+    steps = _within_steps(times, codes)
+    if steps is None or not len(steps):
+        return
+    other = ~np.isclose(steps, step, rtol=1e-9, atol=0)
+    if other.any():
+        seen = np.unique(steps[other])
+        warnings.warn(
+            f"{int(other.sum())} time steps of X differ from the step of every training "
+            f"series ({step:g}); X steps by {', '.join(f'{v:g}' for v in seen[:5])}"
+            f"{' ...' if len(seen) > 5 else ''}. Contexts are read by position (the last "
+            "context_length rows), so across a gap a row's context reaches further back in "
+            "time than any training context did. Insert the missing steps as NaN rows and "
+            "use missing='mask', or resample X to the training step.",
+            SeriesLayoutWarning,
+            stacklevel=4,
+        )
+
+
 def _time_ordinals(times) -> np.ndarray:
     """Time stamps as numbers that sort like them (datetimes, tz-aware or not, and periods)."""
     if isinstance(times, pd.DatetimeIndex | pd.TimedeltaIndex | pd.PeriodIndex):
@@ -636,7 +676,7 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
     values beyond float32's range, no rows or no columns, and at predict time
     a 3-D array that looks transposed.
 
-    Two plausible but possibly mistaken layouts raise :class:`SeriesLayoutWarning`:
+    Three plausible but possibly mistaken layouts raise :class:`SeriesLayoutWarning`:
 
     * in ``fit``, a 3-D array with more channels than time points (read as
       ``(n_series, n_channels, n_timepoints)`` all the same);
@@ -653,9 +693,15 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
     and kept in the panel; a series with no observed value, and at fit time a
     channel with none, are refused.
 
+    * at predict time, a MultiIndex X whose time steps differ from the one
+      step of a regular training panel (a gap, or another sampling rate):
+      contexts are read by position, so they would span other times than in
+      training.
+
     With ``reset`` the layout of the fit is recorded on the estimator:
     ``_panel_format_`` ("multiindex", "array2d" or "numpy3d"),
-    ``_panel_n_series_`` and ``_panel_max_length_``.
+    ``_panel_n_series_``, ``_panel_max_length_`` and ``_panel_time_step_``
+    (the step of a regular MultiIndex panel, else None).
 
     Parameters
     ----------
@@ -690,6 +736,9 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
         codes = _check_frame_index(X)
         if reset:
             _warn_on_split_series(X.index.get_level_values(1), codes)
+        else:
+            step = getattr(estimator, "_panel_time_step_", None)
+            _warn_on_new_irregularity(X.index.get_level_values(1), codes, step)
         _check_values(X, "frame")
         values = _validate_rows(estimator, X, reset=reset)
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
@@ -717,6 +766,9 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
         estimator._panel_format_ = fmt
         estimator._panel_n_series_ = len(series)
         estimator._panel_max_length_ = int(panel.lengths.max())
+        estimator._panel_time_step_ = (
+            regular_step(X.index.get_level_values(1), codes) if fmt == "multiindex" else None
+        )
     else:
         _check_against_fit(panel, fmt, estimator)
     return panel

@@ -362,3 +362,19 @@ def test_series_split_across_folds_is_flagged(rtf_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error", SeriesLayoutWarning)
         tiny_pretrainer(max_epochs=1).fit(X)  # whole series: silent
+
+
+def test_a_gap_at_predict_time_is_named(rtf_data, fitted_pretrainer):
+    """Irregular time steps are checked at predict time too, against the training step."""
+    X, _ = rtf_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeriesLayoutWarning)
+        fitted_pretrainer.transform(X)  # the training layout: silent
+    holed = X.drop(index=X.index[5])
+    with pytest.warns(SeriesLayoutWarning, match=r"time steps of X differ.*steps by 2"):
+        fitted_pretrainer.transform(holed)
+    slower = X.set_axis(
+        X.index.set_levels(X.index.levels[1] * 10, level=1), axis=0
+    )  # another sampling rate
+    with pytest.warns(SeriesLayoutWarning, match="steps by 10"):
+        fitted_pretrainer.transform(slower)
