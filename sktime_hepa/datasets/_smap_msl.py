@@ -45,7 +45,13 @@ def _channel_labels(ranges, n: int) -> np.ndarray:
 
 @shared_docs
 def load_smap_msl(
-    spacecraft="SMAP", *, channels=None, data_home=None, event="active", fill="ffill"
+    spacecraft="SMAP",
+    *,
+    channels=None,
+    data_home=None,
+    event="active",
+    fill="ffill",
+    split="chronological",
 ):
     """Load the SMAP or MSL telemetry anomaly benchmark as event-stream data.
 
@@ -62,6 +68,10 @@ def load_smap_msl(
     first 60 % joins ``X_train``, the next 20 % ``X_val``, the last 20 % ``X_test``
     (the pieces keep their time steps). Training thus sees labelled anomalies while
     validation and test rows come strictly later in every channel.
+    ``split="official"`` gives the split the published detectors use instead:
+    the nominal train arrays for training (their last 20 % held out as
+    ``X_val``, as Hundman et al. validate) and every labelled test array whole
+    as ``X_test``; no labelled anomaly reaches training.
 
     Preprocessing: NaN (none in the official files) would be filled by forward
     then backward fill within each series; every column is z-scored with the mean
@@ -81,6 +91,9 @@ def load_smap_msl(
         ``"active"``: a step is an event when it lies in a labelled anomaly
         sequence; ``"onset"``: only the first step of each sequence is.
     <fill>
+    split : {"chronological", "official"}, default="chronological"
+        See Splits above: "chronological" (the package's event-prediction split)
+        or "official" (train arrays / test arrays, the detectors' protocol).
 
     Returns
     -------
@@ -106,7 +119,7 @@ def load_smap_msl(
     Raises
     ------
     ValueError
-        Unknown spacecraft, channel or event.
+        Unknown spacecraft, channel, event or split.
     <data not found>
     """
     craft = str(spacecraft).upper()
@@ -114,6 +127,8 @@ def load_smap_msl(
         raise ValueError(f"spacecraft must be 'SMAP' or 'MSL', got {spacecraft!r}.")
     check_event(event)
     check_fill(fill)
+    if split not in ("chronological", "official"):
+        raise ValueError(f"split must be 'chronological' or 'official', got {split!r}.")
     folder = get_data_home(data_home) / "smap_msl"
     _check_folder(folder, "SMAP/MSL")
     table = _read_labels(folder)
@@ -145,21 +160,33 @@ def load_smap_msl(
                         f"{n_features} columns for {craft}."
                     )
             labels = _channel_labels(table.at[chan, "ranges"], len(x_test))
-            pieces["train"].append(
-                _labelled_series(
-                    x_train, np.zeros(len(x_train)), series=f"{chan}/train", columns=columns
-                )
+            train_series = _labelled_series(
+                x_train, np.zeros(len(x_train)), series=f"{chan}/train", columns=columns
             )
             test_series = _labelled_series(x_test, labels, series=f"{chan}/test", columns=columns)
-            for split, piece in zip(pieces, _split_chronologically(*test_series), strict=True):
-                pieces[split].append(piece)
+            if split == "official":
+                frame, zeros = train_series
+                cut = int(round(0.8 * len(frame)))
+                pieces["train"].append((frame.iloc[:cut], zeros[:cut]))
+                pieces["val"].append((frame.iloc[cut:], zeros[cut:]))
+                pieces["test"].append(test_series)
+                continue
+            pieces["train"].append(train_series)
+            for part, piece in zip(pieces, _split_chronologically(*test_series), strict=True):
+                pieces[part].append(piece)
 
     description = (
         f"NASA {craft} telemetry anomaly benchmark (Hundman et al., KDD 2018): "
         f"{len(chans)} channels x {n_features} features (telemetry value + one-hot "
-        "commands). Nominal official train arrays are all-negative training series; "
-        "each labelled test array is split chronologically 60/20/20 into train/val/test. "
-        "Z-scored on train."
+        "commands). "
+        + (
+            "Official split: the nominal train arrays for training (last 20 % of each held "
+            "out for validation), every labelled test array whole for testing. "
+            if split == "official"
+            else "Nominal official train arrays are all-negative training series; each "
+            "labelled test array is split chronologically 60/20/20 into train/val/test. "
+        )
+        + "Z-scored on train."
     )
     return _finish_splits(
         name=craft,
@@ -171,4 +198,5 @@ def load_smap_msl(
         description=description,
         channels=list(chans),
         fill=fill,
+        split=split,
     )
