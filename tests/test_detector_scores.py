@@ -89,3 +89,21 @@ def test_window_readout_is_degenerate_and_warns(spike_data):
 def test_degenerate_scores_known_cases(scores, threshold, problem):
     got = degenerate_scores(scores, threshold)
     assert (problem in got) if problem else got == ""
+
+
+def test_window_scores_are_the_published_protocol(spike_data):
+    """score_windows: every row scored once, inside non-overlapping windows, as the code does."""
+    import torch
+
+    X_train, X_test, _ = spike_data
+    det = small_at().fit(X_train)
+    scores = det.score_windows(X_test)
+    assert scores.shape == (len(X_test),) and np.isfinite(scores).all() and (scores >= 0).all()
+    # the first window of the first series, computed by hand from the module
+    source = det.to_rows(X_test)
+    ctx, mask = source.contexts(np.array([0]), np.array([31]))
+    with torch.no_grad():
+        expected = det.net_.module_.window_scores(ctx, mask)[0].double().numpy()
+    np.testing.assert_allclose(scores[:32], expected, rtol=1e-3, atol=1e-8)
+    # a window's scores sum to its MSE-weighted softmax: at most W times its largest MSE
+    assert scores[:32].sum() <= 32 * expected.max() + 1e-9

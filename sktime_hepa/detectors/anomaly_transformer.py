@@ -11,7 +11,7 @@ from skorch.callbacks import LRScheduler
 
 from .._inference import module_device
 from .._rows import PanelRows
-from ..encoders._base import SIZE_CONSTRAINTS
+from ..encoders._base import SIZE_CONSTRAINTS, check_batch_size
 from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector, held_out_rows
 from ..nn.anomaly_transformer import (
     READOUTS,
@@ -157,6 +157,52 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
             temperature=self.temperature,
             readout=self.readout,
         )
+
+    def score_windows(self, X, *, batch_size=64):
+        """Scores under the published protocol: every step of non-overlapping windows.
+
+        The reference code's scoring (``thuml/Anomaly-Transformer``,
+        ``solver.test``): each series is cut into consecutive windows of
+        ``context_length`` steps, and every step of a window is scored by the
+        softmax over the window of the negative association discrepancy
+        (temperature ``temperature``) times its reconstruction MSE. A step's
+        score therefore reads later steps of its window: this is for
+        reproducing and comparing with published figures, not for a
+        forecast (use ``score_samples``, causal, for that). The tail of a
+        series shorter than a window is scored in the window ending at its
+        last step; a series shorter than ``context_length`` is one padded
+        window.
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``, with the same sensors
+        batch_size : int, default=64
+            Windows per chunk.
+
+        Returns
+        -------
+        scores : ndarray of float64, shape (n_rows,)
+        """
+        batch_size = check_batch_size(batch_size)
+        source = self.to_rows(X)
+        module = self.net_.module_
+        module.eval()
+        W = source.context_length
+        ends, starts = [], []  # last row and first scored row of each window
+        for a, b in zip(source.offsets[:-1], source.offsets[1:], strict=True):
+            first = np.arange(a, b, W)
+            ends.append(np.minimum(first + W, b) - 1)
+            starts.append(first)
+        ends, starts = np.concatenate(ends), np.concatenate(starts)
+        out = np.empty(source.n_rows, dtype=np.float64)
+        with torch.inference_mode():
+            for sel, ctx, mask in source.iter_contexts(ends, batch_size, module_device(module)):
+                scores = module.window_scores(ctx, mask).double().cpu().numpy()  # (b, W)
+                for k, row in zip(sel, scores, strict=True):
+                    end, start = ends[k], starts[k]
+                    # the window holds rows end-W+1 .. end; it scores start .. end
+                    out[start : end + 1] = row[W - (end - start + 1) :]
+        return out
 
     def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
         """Calibrate the population read-out on held-out last steps, then the threshold."""

@@ -298,6 +298,18 @@ class AnomalyTransformerModule(nn.Module):
         self.disc_loc.fill_(float(q2))
         self.disc_scale.fill_(float(scale))
 
+    def window_scores(self, context, context_mask):
+        """The original's score of every step of each window: (B, W).
+
+        ``softmax_j(-T * disc_j)`` over the window's real steps times each
+        step's MSE (the code's ``metric * loss``, temperature ``T``). Not causal:
+        a step's score reads the whole window, later steps included; this is
+        the published protocol (non-overlapping windows), not a row's score.
+        """
+        mse, disc, keys = self.error_and_discrepancy(context, context_mask)  # 3 x (B, W)
+        logits = (-self.temperature * disc).masked_fill(~keys, float("-inf"))  # (B, W)
+        return logits.softmax(dim=-1) * mse * context_mask  # (B, W)
+
     def anomaly_score(self, context, context_mask):
         """Anomaly score of each context's last step: (B,). See the class docstring.
 
