@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import report_pretraining
+from . import report_pretraining, report_related
 from .protocol import BUDGETS, budget_dict
 from .run import RESULTS
 
@@ -993,6 +993,8 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         *snapshot_section(list(snapshots), figure_link),
         *head_stability_section(),
         *detectors_section(bench=records),
+        *report_related.readout_section(),
+        *report_related.published_section(),
         *calibration_section(),
         *missing_data_section(),
         "## Missing cells",

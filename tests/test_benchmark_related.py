@@ -153,3 +153,19 @@ def test_head_stability_records_and_resume(tmp_path):
     assert "–" in row  # the variants that were not run
     (control,) = [line for line in lines if line.startswith("| synthetic | HEPA random enc.")]
     assert f"worst {recs[2]['h_auroc']:.3f}" in control
+
+
+def test_published_threshold_and_random_control_known_values():
+    """The published protocol's threshold rule and what it gives random scores."""
+    from benchmarks.published import published_threshold, random_control
+
+    train, test = np.arange(50.0), np.arange(50.0, 100.0)
+    assert published_threshold(train, test, ratio=1.0) == pytest.approx(
+        np.percentile(np.arange(100.0), 99)
+    )
+    # one long anomaly segment: a random detector flags ~1 % of rows, and point
+    # adjustment credits the whole segment for any one flag inside it
+    labels = np.zeros(2000, bool)
+    labels[500:1500] = True
+    pa = random_control(labels, np.zeros(2000), n_train=2000, seed=0)
+    assert pa > 0.9
