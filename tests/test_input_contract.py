@@ -318,3 +318,56 @@ def test_bad_horizon_set_after_fit_gets_a_clear_error(data, models, horizon):
     assert kind == "error", f"predict_proba answered horizon={horizon!r}"
     assert_clear_error(result, f"predict_proba with horizon={horizon!r}")
     assert "horizon" in str(result)
+
+
+# -- loaders: every argument checked before a file is read -----------------------------
+
+LOADERS = [
+    "load_batadal",
+    "load_beijing_air",
+    "load_cmapss",
+    "load_ettm1",
+    "load_gecco",
+    "load_mba",
+    "load_psm",
+    "load_smap_msl",
+    "load_tep",
+    "load_vix",
+    "load_weather",
+]
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@SETTINGS
+@given(
+    arg=st.sampled_from(
+        ["event", "fill", "quantile", "merge_gap", "window", "subset", "split", "data_home"]
+    ),
+    value=st.sampled_from(["bogus", -1, 2.5, None, [], object()]),
+)
+def test_loaders_refuse_bad_arguments_by_name(loader, arg, value, tmp_path_factory):
+    """A bad argument is named before any file is read; a missing folder names the variable."""
+    import inspect
+
+    import sktime_hepa.datasets as datasets
+
+    fn = getattr(datasets, loader)
+    params = inspect.signature(fn).parameters
+    if arg not in params:
+        return
+    default = params[arg].default
+    if arg == "data_home":
+        value = tmp_path_factory.mktemp("empty")  # a folder without the data
+    elif value is default or (value is None and (default is None or arg == "fill")):
+        return  # the default, and fill=None (keep gaps), are not hostile
+    elif arg == "merge_gap" and value == 2.5:
+        value = -2.5
+    try:
+        fn(**{arg: value})
+    except FileNotFoundError as exc:
+        assert arg == "data_home" or "SKTIME_HEPA_DATA" in str(exc) or "not found" in str(exc)
+        return
+    except (ValueError, TypeError) as exc:
+        assert_clear_error(exc, f"{loader}({arg}={value!r})")
+        return
+    pytest.fail(f"{loader} accepted {arg}={value!r}")
