@@ -8,6 +8,7 @@ gives exactly the numbers of scoring the whole series at once.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -15,21 +16,57 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ._rows import MAX_HISTORY, ContextLengthWarning
+from .encoders._base import EncoderTransformer
 from .panel import SeriesLayoutWarning
 
 __all__ = ["SurfaceStream"]
 
 
-def _context_length(model) -> int:
-    """Steps of history a fitted surface model's rows read."""
-    check_is_fitted(model)
-    encoder = getattr(model, "pretrainer_", None)
-    if encoder is None:
+def _parts(model):
+    """The fitted models a surface model is made of, outermost first."""
+    yield model
+    inner = getattr(model, "estimator_", None)  # SurfaceCalibrator
+    if inner is not None:
+        yield from _parts(inner)
+    elif hasattr(model, "steps"):  # SurfacePipeline
+        for _, step in model.steps:
+            if step is not None and step != "passthrough":
+                yield from _parts(step)
+
+
+def _context_length(model) -> int | None:
+    """Steps of history a fitted surface model's rows read; None: the whole history."""
+    if not hasattr(model, "predict_surface"):
         raise ValueError(
-            f"{type(model).__name__} was fitted on embeddings or has no encoder: streaming "
-            "needs a model that reads raw series (a HEPAEventPredictor with an encoder)."
+            f"{type(model).__name__} has no predict_surface: SurfaceStream needs a fitted "
+            "surface model (HEPAEventPredictor, a make_pipeline(...) ending in one, a "
+            "SurfaceCalibrator, or a baseline)."
         )
-    return MAX_HISTORY if encoder.context_length is None else int(encoder.context_length)
+    check_is_fitted(model)
+    for part in _parts(model):
+        if isinstance(part, EncoderTransformer):
+            length = part.context_length
+            return MAX_HISTORY if length is None else int(length)
+        if hasattr(part, "pretrainer_"):  # a HEPAEventPredictor
+            if part.pretrainer_ is not None:
+                length = part.pretrainer_.context_length
+                return MAX_HISTORY if length is None else int(length)
+            if part is model:
+                raise ValueError(
+                    f"{type(model).__name__} was fitted on embeddings: it cannot read a raw "
+                    "stream. Stream the pipeline that made the embeddings "
+                    "(make_pipeline(encoder, HEPAEventPredictor())) instead."
+                )
+    return None  # a model whose features read the whole history (the baselines)
+
+
+def _horizons(model) -> int:
+    for part in _parts(model):
+        for name in ("n_horizons_", "horizons"):
+            value = getattr(part, name, None)
+            if isinstance(value, int | np.integer):
+                return int(value)
+    raise ValueError(f"cannot tell how many horizons {type(model).__name__} predicts.")
 
 
 def _orderable(times) -> bool:
@@ -46,14 +83,20 @@ class SurfaceStream:
 
     Parameters
     ----------
-    model : fitted HEPAEventPredictor
-        Its encoder's ``context_length`` fixes how much of each series is kept
-        (``MAX_HISTORY`` steps for whole-history contexts).
+    model : fitted surface model
+        A HEPAEventPredictor, a ``make_pipeline(encoder, HEPAEventPredictor())``,
+        a :class:`~sktime_hepa.SurfaceCalibrator` around either, or a baseline.
+        The encoder's ``context_length`` fixes how much of each series is kept
+        (``MAX_HISTORY`` steps for whole-history contexts); a model without an
+        encoder (the baselines, whose features read the whole history: age,
+        running averages) keeps all of it.
 
     Attributes
     ----------
+    context_length_ : int or None
+        Rows kept per series (None: all).
     tails_ : dict
-        Series id -> the last ``context_length`` rows seen (a 2-D array).
+        Series id -> the last ``context_length_`` rows seen (a 2-D array).
     last_time_ : dict
         Series id -> the last time stamp seen (DataFrame input only).
 
@@ -67,6 +110,7 @@ class SurfaceStream:
     def __init__(self, model):
         self.model = model
         self.context_length_ = _context_length(model)
+        self.n_horizons_ = _horizons(model)
         self.tails_: dict = {}
         self.last_time_: dict = {}
 
@@ -101,7 +145,7 @@ class SurfaceStream:
                 "(X_new.to_frame().T for one step of a stream, X_new.to_frame() for one sensor)."
             )
         X_new = self._by_name(X_new)
-        out = np.zeros((len(X_new), self.model.horizons), np.float32)
+        out = np.zeros((len(X_new), self.n_horizons_), np.float32)
         if isinstance(X_new, pd.DataFrame) and isinstance(X_new.index, pd.MultiIndex):
             ids = X_new.index.get_level_values(0)
             times = X_new.index.get_level_values(1)
@@ -160,7 +204,7 @@ class SurfaceStream:
         if values.ndim != 2:
             raise ValueError(f"new rows must be 2-D (steps, sensors), got shape {values.shape}.")
         if not len(values):
-            return np.zeros((0, self.model.horizons), np.float32)
+            return np.zeros((0, self.n_horizons_), np.float32)
         tail = self.tails_.get(key)
         history = values if tail is None else np.concatenate([tail, values])
         rows = np.arange(len(history) - len(values), len(history))
@@ -170,9 +214,21 @@ class SurfaceStream:
             # contexts are cut anyway
             warnings.simplefilter("ignore", SeriesLayoutWarning)
             warnings.simplefilter("ignore", ContextLengthWarning)
-            surface = self.model.predict_surface(frame, rows=rows, batch_size=batch_size)
-        self.tails_[key] = history[-self.context_length_ :]
+            surface = self._predict(frame, rows, batch_size)
+        self.tails_[key] = (
+            history if self.context_length_ is None else history[-self.context_length_ :]
+        )
         return surface
+
+    def _predict(self, frame, rows, batch_size: int) -> np.ndarray:
+        """The model's surface of ``rows`` of ``frame``, with the arguments it takes."""
+        params = inspect.signature(self.model.predict_surface).parameters
+        kwargs = {}
+        if "batch_size" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            kwargs["batch_size"] = batch_size
+        if "rows" in params:
+            return self.model.predict_surface(frame, rows=rows, **kwargs)
+        return np.asarray(self.model.predict_surface(frame, **kwargs))[rows]
 
     def _as_input(self, history):
         """The kept history in the layout the model was fitted on (column names kept)."""

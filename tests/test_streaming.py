@@ -43,7 +43,7 @@ def test_stream_needs_a_raw_series_model(rtf_data, fitted_pretrainer):
     X, y = rtf_data
     H = fitted_pretrainer.transform(X)
     model = tiny_predictor("passthrough").fit(H, y)
-    with pytest.raises(ValueError, match="streaming needs a model that reads raw series"):
+    with pytest.raises(ValueError, match="fitted on embeddings: it cannot read a raw stream"):
         SurfaceStream(model)
 
 
@@ -83,3 +83,48 @@ def test_stream_input_contract(rtf_data, fitted_pretrainer):
     np.testing.assert_allclose(stream.update(X.iloc[c]), whole[c], atol=1e-6)
     # after the refusals the stream goes on where it was
     np.testing.assert_allclose(stream.update(X.iloc[later]), whole[later], atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["pipeline", "calibrator", "age", "ridge"])
+def test_any_fitted_surface_model_streams_as_it_predicts(rtf_data, kind):
+    """Pipelines, calibrators and the baselines stream too, with the same surface."""
+    from conftest import tiny_pretrainer
+
+    from sktime_hepa import (
+        AgeBaseline,
+        HEPAEventPredictor,
+        RidgeBaseline,
+        SurfaceCalibrator,
+        make_pipeline,
+    )
+
+    X, y = rtf_data
+    if kind == "pipeline":
+        model = make_pipeline(
+            tiny_pretrainer(), HEPAEventPredictor(head="dt_mlp", horizons=5, max_epochs=1)
+        )
+    elif kind == "calibrator":
+        fitted = HEPAEventPredictor(tiny_pretrainer(), horizons=5, max_epochs=1, random_state=0)
+        model = SurfaceCalibrator(fitted.fit(X, y))  # fits on the calibration rows only
+    else:
+        model = {"age": AgeBaseline, "ridge": RidgeBaseline}[kind](horizons=5)
+    model.fit(X, y)
+    one = X.loc[[X.index.get_level_values(0)[0]]]
+    stream = SurfaceStream(model)
+    got = np.concatenate([stream.update(one.iloc[i : i + 7]) for i in range(0, len(one), 7)])
+    np.testing.assert_allclose(got, model.predict_surface(one), atol=1e-5)
+    # the baselines read the whole history (age, running means): nothing is cut
+    assert (stream.context_length_ is None) == (kind in ("age", "ridge"))
+
+
+def test_a_model_that_cannot_stream_is_named(rtf_data, fitted_pretrainer):
+    from sktime_hepa import HEPAEventPredictor
+
+    X, y = rtf_data
+    with pytest.raises(ValueError, match="has no predict_surface"):
+        SurfaceStream(fitted_pretrainer)
+    on_embeddings = HEPAEventPredictor(horizons=5, max_epochs=1).fit(
+        fitted_pretrainer.transform(X), y
+    )
+    with pytest.raises(ValueError, match="fitted on embeddings.*make_pipeline"):
+        SurfaceStream(on_embeddings)
