@@ -5,7 +5,7 @@ A new encoder in one file: a GRU pretrained to forecast the next step
 This file is all it takes to add an encoder without touching the package: two
 small torch modules, a loss, and an estimator that subclasses
 :class:`~sktime_hepa.encoders.SelfSupervisedEncoder` and declares only its own
-parameters. The 14 training settings (``lr``, ``max_epochs``, ``device``,
+parameters. The 15 training settings (``lr``, ``max_epochs``, ``device``,
 ``random_state``, ...), their validation and their docs come from the base, so
 ``GRUEncoder`` clones, pickles, grid-searches and saves like the package's own
 encoders. ``custom_encoder.py`` uses it; this file only defines it.

@@ -1,7 +1,7 @@
 """The training settings every torch estimator shares, owned in one place.
 
 Every torch estimator of the package (the encoders, the detectors and
-:class:`~sktime_hepa.HEPAEventPredictor`) takes the same 14 training settings
+:class:`~sktime_hepa.HEPAEventPredictor`) takes the same 15 training settings
 (``TRAINING_PARAMETERS``). :class:`TorchEstimatorMixin` owns them: their
 validation constraints, their default values (a class may change a default
 through ``_training_defaults``), their numpydoc text (assembled into the class
@@ -21,7 +21,7 @@ A subclass declares only its own parameters::
 scikit-learn reads an estimator's parameters from the signature of its
 ``__init__``; ``__init_subclass__`` therefore gives that ``__init__`` a
 signature (``__signature__``) that lists the class's own keyword parameters
-followed by the 14 settings with the class's defaults. ``get_params``,
+followed by the 15 settings with the class's defaults. ``get_params``,
 ``clone``, ``repr`` and ``help()`` see every parameter by name, and
 ``__init__`` still only assigns.
 """
@@ -64,6 +64,7 @@ TRAINING_CONSTRAINTS: dict = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "callbacks": [list, tuple, None],
+    "warm_start": ["boolean"],
 }
 
 #: The shared settings, in the order of the assembled docs and signature.
@@ -85,6 +86,7 @@ TRAINING_DEFAULTS = {
     "random_state": None,
     "verbose": 0,
     "callbacks": None,
+    "warm_start": False,
 }
 
 #: The line of a class docstring that the settings' docs replace.
@@ -158,6 +160,13 @@ _DOCS = {
         "Added to the package's own (early stopping, diagnostics), e.g. "
         "``skorch.callbacks.Checkpoint`` or ``LRScheduler``; copied per fit.",
     ),
+    "warm_start": (
+        "bool",
+        "True: a ``fit`` on a fitted estimator continues from its network (weights and "
+        "input scaling kept, ``max_epochs`` more epochs on the new X, whose sensors must "
+        "match), as skorch's warm start; the optimiser's state starts afresh. False: every "
+        "``fit`` starts from new random weights.",
+    ),
 }
 
 
@@ -204,7 +213,7 @@ def _set_callback_params(callbacks, nested: dict) -> list:
 
 
 class TorchEstimatorMixin:
-    """Owner of the 14 training settings of every torch estimator (see the module docs).
+    """Owner of the 15 training settings of every torch estimator (see the module docs).
 
     Class attributes a subclass may set:
 
@@ -242,6 +251,17 @@ class TorchEstimatorMixin:
         if nested:
             self.callbacks = _set_callback_params(self.callbacks, nested)
         return self
+
+    def _warm(self) -> bool:
+        """Whether this ``fit`` continues the fitted network (``warm_start``)."""
+        return bool(self.warm_start) and hasattr(self, "net_")
+
+    def _network_builder(self, build):
+        """``build``, or under a warm start a copy of the fitted network."""
+        if self._warm():
+            fitted = self.net_.module_
+            return lambda: copy.deepcopy(fitted)
+        return build
 
     @classmethod
     def training_defaults(cls) -> dict:

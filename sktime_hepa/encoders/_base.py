@@ -125,7 +125,13 @@ class EncoderTransformer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
         EMBEDDING_PREFIXES.add(cls._feature_prefix())
 
     def _scaled_training_panel(self, X) -> Panel:
-        """Read the training X (setting the input features) and fit the scaling."""
+        """Read the training X (setting the input features) and fit the scaling.
+
+        Under a warm start X is checked against the fitted sensors and scaled
+        with the fitted scaling, which the network was trained on.
+        """
+        if self._warm():
+            return as_panel(X, estimator=self, reset=False).scaled(self.mean_, self.scale_)
         panel = as_panel(X, estimator=self, reset=True)
         self.mean_, self.scale_ = fit_channel_scaling(
             panel.series, names=getattr(self, "feature_names_in_", None)
@@ -273,7 +279,7 @@ class SelfSupervisedEncoder(EncoderTransformer):
         rows = self._training_rows(panel)
         train_ds, valid_ds = self._pretraining_windows(panel, seed)
         self.net_ = fit_net(
-            lambda: self._build_module(panel.n_channels),
+            self._network_builder(lambda: self._build_module(panel.n_channels)),
             self._criterion(),
             train_ds,
             valid_ds,
@@ -393,7 +399,7 @@ class SupervisedEncoder(EncoderTransformer):
             y, self.horizons, task="the encoder cannot be trained on the event task"
         )
         self.net_ = fit_event_net(
-            lambda: self._event_module(panel.n_channels),
+            self._network_builder(lambda: self._event_module(panel.n_channels)),
             self._training_rows(panel),
             (labels, known, pos_weight),
             TrainingSettings.from_estimator(self, device=device, seed=seed),

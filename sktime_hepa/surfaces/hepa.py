@@ -231,8 +231,15 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         embeddings_in = self._embeddings_in(X)
         self._check_options(X, embeddings_in)
         device, seed = resolve_device(self.device), fit_seed(self.random_state)
-        source = self._read_embeddings(X, reset=True) if embeddings_in else None
-        rows = source if embeddings_in else as_panel(X, estimator=self, reset=True)
+        warm = self._warm()  # warm_start: continue the fitted network and encoder
+        if warm and embeddings_in != (self.pretrainer_ is None):
+            raise ValueError(
+                "warm_start=True continues the fitted model, which was fitted on "
+                f"{'embeddings' if self.pretrainer_ is None else 'raw series'}; X here is "
+                f"{'embeddings' if embeddings_in else 'raw series'}."
+            )
+        source = self._read_embeddings(X, reset=not warm) if embeddings_in else None
+        rows = source if embeddings_in else as_panel(X, estimator=self, reset=not warm)
         y, self.classes_ = validate_event_target(
             y,
             n_rows=rows.n_rows,
@@ -243,13 +250,16 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         labels, known, self.pos_weight_ = survival_cells(
             y, self.horizons, task="the event surface cannot be learned"
         )
-        self.pretrainer_ = None if embeddings_in else self._fitted_encoder(X, y, seed, device)
+        if not warm:
+            self.pretrainer_ = None if embeddings_in else self._fitted_encoder(X, y, seed, device)
         if not embeddings_in:
             self._check_encoder_features()
             source = self.pretrainer_.panel_rows(rows)  # X is read once
         train_source, scaler = self._training_source(source, known, device)
         self.net_ = fit_event_net(
-            partial(self._event_module, width=self._width(train_source), scaler=scaler),
+            self._network_builder(
+                partial(self._event_module, width=self._width(train_source), scaler=scaler)
+            ),
             train_source,
             (labels, known, self.pos_weight_),
             TrainingSettings.from_estimator(self, device=device, seed=seed),
