@@ -1,5 +1,7 @@
-"""The related systems' tables of docs/benchmarks.md that issue 17 adds.
+"""The related systems' tables of docs/benchmarks.md.
 
+* ``detectors_section``: the related systems as causal detectors
+  (``benchmarks.related``), beside the published figures;
 * ``published_section``: reproductions under the published protocols
   (``benchmarks.published``), beside the published figures and the controls
   that show what point adjustment with a test-data threshold gives for free;
@@ -15,11 +17,130 @@ from pathlib import Path
 
 import numpy as np
 
+from .report_common import METHODS, RELATED_NAMES, dataset_rows, fmt, load
+
 RESULTS = Path(__file__).parent / "results"
 PUBLISHED = RESULTS / "published.jsonl"
 READOUT = RESULTS / "at_readout.jsonl"
 
 NAMES = {"anomaly_transformer": "Anomaly Transformer"}
+
+
+DETECTORS = RESULTS / "detectors.jsonl"
+
+
+#: Published detection figures of the related systems (%, their own protocols:
+#: point-adjusted with a threshold chosen on test data for AT and SensitiveMamba;
+#: window-level, macro over SMAP/MSL channels, 70th-percentile test threshold for
+#: the LSTM readme). (dataset, method) -> {metric: value}.
+PUBLISHED_DETECTION = {
+    ("smap", "anomaly_transformer"): {"pa_f1": 96.69},
+    ("msl", "anomaly_transformer"): {"pa_f1": 93.59},
+    ("smap", "sensitive_mamba"): {"pa_f1": 95.60},
+    ("msl", "sensitive_mamba"): {"pa_f1": 94.96},
+    ("smap", "lstm_vae"): {"f1": 42.6, "auroc": 67.8},
+    ("msl", "lstm_vae"): {"f1": 42.6, "auroc": 67.8},
+    ("smap", "lstm_attention"): {"f1": 41.2, "auroc": 62.3},
+    ("msl", "lstm_attention"): {"f1": 41.2, "auroc": 62.3},
+}
+
+
+def _published(dataset, method) -> str:
+    pub = PUBLISHED_DETECTION.get((dataset, method))
+    if not pub:
+        return "–"
+    names = {"pa_f1": "PA-F1", "f1": "F1", "auroc": "AUROC"}
+    return ", ".join(f"{names[k]} {v / 100:.3f}" for k, v in pub.items())
+
+
+def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
+    """The related systems as detectors: AUROC, F1, PA-F1 beside the published figures."""
+    latest = {}
+    for r in load(path):
+        if r.get("budget", "default") == "default":
+            latest[(r["dataset"], r["method"], r["control"], r["seed"])] = r
+    if not latest:
+        return []
+    cells = defaultdict(list)
+    for (d, m, c, _), r in sorted(latest.items(), key=lambda kv: kv[0][3]):
+        for key in (
+            "auroc",
+            "f1",
+            "pa_f1",
+            "f1_oracle",
+            "pa_f1_oracle",
+            "flagged_share",
+            "anomaly_share",
+        ):
+            if r.get(key) is not None:
+                cells[(d, m, c, key)].append(r[key])
+    hepa = {}
+    for r in bench:  # HEPA's own p(t, 1) at 100 % labels, oracle thresholds (main protocol)
+        if r["method"] == "hepa" and r["label_fraction"] == 1.0 and r.get("budget") == "default":
+            hepa.setdefault(r["dataset"], defaultdict(list))
+            for key in ("f1", "pa_f1"):
+                if r.get(key) is not None:
+                    hepa[r["dataset"]][key].append(r[key])
+    from .protocol import RELATED  # noqa: PLC0415  (only the report's text needs it)
+
+    sizes = "; ".join(
+        f"{METHODS[m]}: {', '.join(f'{k}={v}' for k, v in size.items()) or 'defaults'}"
+        for m, (_, size) in RELATED.items()
+    )
+    out = [
+        "## The related systems as detectors",
+        "",
+        "`python -m benchmarks.related` (records: `benchmarks/results/detectors.jsonl`). Each "
+        "system is fitted once per seed without labels on the training split for the "
+        "budget's `related_epochs` epochs of `related_samples` samples (4 x 600 at the "
+        "default budget, half HEPA's pretraining epochs), at CPU-sized settings where the "
+        f"default size would not fit 2 cores ({sizes}), and scores every test row from the "
+        "context that ends at it (test rows thinned as in the main table). Threshold: the "
+        "detector's own `threshold_`, the (1 − contamination) quantile of the scores of the "
+        "rows it held out from pretraining, contamination = the anomaly share of the training "
+        "labels (clipped to [0.001, 0.5]). `F1` / `PA-F1`: at that threshold; `oracle`: at the "
+        "best threshold on the test labels, the protocol of every published figure. "
+        "`untrained`: the same detector with zero epochs (point adjustment flatters it). "
+        "`flag-all F1`: the F1 of a detector that flags every test row, 2p / (1 + p) for the "
+        "test anomaly share p (its PA-F1 is 1.000 on every dataset): a learned F1 must beat "
+        "it to mean anything. "
+        "`HEPA p(t,1)`: the main table's HEPA at 100 % labels, supervised, oracle thresholds. "
+        "Published figures are the sources' own (their protocols, as fractions; see "
+        "`../shared/papers/related_systems_notes.md`): not rerun, not comparable one to one.",
+        "",
+        "| dataset | method | AUROC | F1 | PA-F1 | F1 oracle | PA-F1 oracle "
+        "| flag-all F1 | untrained PA-F1 oracle | flagged | published |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    recorded = {d for d, *_ in latest}
+    names = {d: n for d, n in dataset_rows([{"dataset": d} for d in recorded]).items()}
+    for d, name in names.items():
+        if d not in recorded:
+            continue
+        for m in RELATED_NAMES:
+            if not cells.get((d, m, None, "auroc")) and not cells.get((d, m, None, "f1")):
+                continue
+            row = [name, METHODS[m]]
+            row += [
+                fmt(cells.get((d, m, None, k), []))
+                for k in ("auroc", "f1", "pa_f1", "f1_oracle", "pa_f1_oracle")
+            ]
+            share = cells.get((d, m, None, "anomaly_share"), [])
+            # one test split per dataset: every record holds the same share
+            row.append(f"{2 * share[0] / (1 + share[0]):.3f}" if share else "–")
+            row.append(fmt(cells.get((d, m, "untrained", "pa_f1_oracle"), [])))
+            row.append(fmt(cells.get((d, m, None, "flagged_share"), [])))
+            row.append(_published(d, m))
+            out.append("| " + " | ".join(row) + " |")
+        if d in hepa and (hepa[d]["f1"] or hepa[d]["pa_f1"]):
+            h = hepa[d]
+            out.append(
+                f"| {name} | HEPA p(t,1) | – | – | – | {fmt(h['f1'])} | {fmt(h['pa_f1'])} "
+                "| – | – | – | – |"
+            )
+    return out + [""]
+
+
 DATASETS = {"smap": "SMAP", "msl": "MSL", "mba": "MBA", "batadal": "BATADAL", "tep": "TEP"}
 
 

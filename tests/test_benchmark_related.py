@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.utils import Bunch
 
-from benchmarks import head_stability, related, report
+from benchmarks import head_stability, related, report_heads, report_related
 from benchmarks.protocol import BUDGETS, RELATED_METHODS
 
 SMOKE = ["--dataset", "synthetic", "--seeds", "0", "--budget", "smoke"]
@@ -106,12 +106,14 @@ def test_report_detectors_section(tmp_path):
     path = tmp_path / "det.jsonl"
     for r in (rec, rec0):
         related.append_record(path, {**r, "budget": "default"})
-    lines = report.detectors_section(path)
+    lines = report_related.detectors_section(path)
     (row,) = [line for line in lines if line.startswith("| spiky | LSTM-VAE |")]
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[2] == f"{rec['auroc']:.3f} (1)"  # AUROC
-    assert cells[7] == f"{rec0['pa_f1_oracle']:.3f} (1)"  # the untrained control
-    assert report.detectors_section(tmp_path / "none.jsonl") == []
+    share = rec["anomaly_share"]
+    assert cells[7] == f"{2 * share / (1 + share):.3f}"  # flag every row
+    assert cells[8] == f"{rec0['pa_f1_oracle']:.3f} (1)"  # the untrained control
+    assert report_related.detectors_section(tmp_path / "none.jsonl") == []
 
 
 @pytest.mark.parametrize("method", RELATED_METHODS)
@@ -147,7 +149,7 @@ def test_head_stability_records_and_resume(tmp_path):
     default = tmp_path / "default.jsonl"
     for r in recs:
         related.append_record(default, {**r, "budget": "default"})
-    lines = report.head_stability_section(default)
+    lines = report_heads.head_stability_section(default)
     (row,) = [line for line in lines if line.startswith("| synthetic | HEPA | 50% |")]
     assert f"worst {recs[0]['h_auroc']:.3f}" in row
     assert "–" in row  # the variants that were not run

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks import objective, report, run, snapshots
+from benchmarks import objective, report, report_objective, run, snapshots
 
 SMOKE = ["--dataset", "synthetic", "--seeds", "0", "--budget", "smoke"]
 COLLAPSE = {"valid_l1", "h_std", "h_rank", "pred_std", "pred_rank"}
@@ -145,13 +145,13 @@ def test_objective_rejects_unknown_variant(tmp_path):
 
 def test_report_objective_section(objective_records):
     _, records, _ = objective_records
-    lines = report.objective_section(records)
+    lines = report_objective.objective_section(records)
     assert lines[0] == "## Objective comparison"
     table = [line for line in lines if line.startswith("| synthetic |")]
     assert [line.split("|")[3].strip() for line in table] == list(objective.VARIANTS)
     random_row = next(line for line in table if line.split("|")[3].strip() == "random").split("|")
     assert random_row[-3].strip() == "–" and random_row[-4].strip() == "–"  # no epoch, no ε
-    assert report.objective_section([]) == []
+    assert report_objective.objective_section([]) == []
 
 
 # ---------------------------------------------------------------- snapshots.py
@@ -218,21 +218,23 @@ def test_snapshot_callback_keeps_cpu_copies():
 
 def test_report_snapshot_section(snapshot_records):
     _, records, _ = snapshot_records
-    lines = report.snapshot_section(records, figure_link="figures/snapshots.png")
+    lines = report_objective.snapshot_section(records, figure_link="figures/snapshots.png")
     assert lines[0].startswith("## Does a lower ε")
     row = next(line for line in lines if line.startswith("| synthetic | smoke | 3 (1) |"))
     rho = row.split("|")[4].strip()
-    expected, _ = report.spearman([r["valid_l1"] for r in records], [r["h_auroc"] for r in records])
+    expected, _ = report_objective.spearman(
+        [r["valid_l1"] for r in records], [r["h_auroc"] for r in records]
+    )
     assert (rho == "–") if np.isnan(expected) else float(rho) == pytest.approx(expected, abs=0.01)
     assert any(line.startswith("| synthetic | smoke | best |") for line in lines)
     assert "![ε against h-AUROC per snapshot](figures/snapshots.png)" in lines
-    assert report.snapshot_section([]) == []
+    assert report_objective.snapshot_section([]) == []
 
 
 def test_spearman_matches_the_paper_sign_convention():
-    rho, _ = report.spearman([0.3, 0.2, 0.1], [0.6, 0.7, 0.8])
+    rho, _ = report_objective.spearman([0.3, 0.2, 0.1], [0.6, 0.7, 0.8])
     assert rho == pytest.approx(-1.0)
-    assert np.isnan(report.spearman([0.1, 0.2], [0.5, 0.6])[0])
+    assert np.isnan(report_objective.spearman([0.1, 0.2], [0.5, 0.6])[0])
 
 
 # -------------------------------------------------------------------- report.py

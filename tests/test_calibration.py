@@ -321,12 +321,12 @@ def test_benchmark_quick_run_and_resume(tmp_path):
     calibration.main([*argv, "--skip-existing"])
     assert len(out.read_text().splitlines()) == 2
 
-    from benchmarks import report
+    from benchmarks import report_heads
 
-    assert report.calibration_section(out) == []  # quick records are never reported
+    assert report_heads.calibration_section(out) == []  # quick records are never reported
     reported = tmp_path / "reported.jsonl"
     reported.write_text("".join(json.dumps({**r, "budget": "default"}) + "\n" for r in records))
-    lines = report.calibration_section(reported)
+    lines = report_heads.calibration_section(reported)
     row = next(line for line in lines if line.startswith("| synthetic"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[1] == "X_val"

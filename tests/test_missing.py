@@ -355,7 +355,7 @@ def test_loader_fill_none_keeps_the_gaps():
 def test_missing_benchmark_runs_resumes_and_reports(tmp_path):
     import json
 
-    from benchmarks import missing, report
+    from benchmarks import missing, report_heads
 
     out = tmp_path / "missing.jsonl"
     argv = ["--dataset", "synthetic", "--quick", "--rates", "0", "0.5", "--out", str(out)]
@@ -375,10 +375,10 @@ def test_missing_benchmark_runs_resumes_and_reports(tmp_path):
             assert n == {"train": 0, "test": 0}
         else:  # about half of the steps of each split
             assert 0.35 < n["train"] / r["n_steps"]["train"] < 0.65
-    assert report.missing_data_section(out) == []  # quick records are never reported
+    assert report_heads.missing_data_section(out) == []  # quick records are never reported
     for r in records:
         r["budget"] = "default"
     out.write_text("".join(json.dumps(r) + "\n" for r in records))
-    table = report.missing_data_section(out)
+    table = report_heads.missing_data_section(out)
     assert any(line.startswith("| synthetic | HEPA |") for line in table)
     assert any(line.startswith("| synthetic | RSF |") for line in table)
