@@ -25,6 +25,7 @@ import pytest
 from conftest import tiny_pretrainer
 from sklearn.exceptions import NotFittedError
 
+import sktime_hepa.datasets as datasets
 from sktime_hepa import AgeBaseline, HEPAEventPredictor, RidgeBaseline
 from sktime_hepa.metrics import (
     brier_score,
@@ -322,19 +323,7 @@ def test_bad_horizon_set_after_fit_gets_a_clear_error(data, models, horizon):
 
 # -- loaders: every argument checked before a file is read -----------------------------
 
-LOADERS = [
-    "load_batadal",
-    "load_beijing_air",
-    "load_cmapss",
-    "load_ettm1",
-    "load_gecco",
-    "load_mba",
-    "load_psm",
-    "load_smap_msl",
-    "load_tep",
-    "load_vix",
-    "load_weather",
-]
+LOADERS = sorted(n for n in datasets.__all__ if n.startswith("load_"))
 
 
 @pytest.mark.parametrize("loader", LOADERS)
@@ -348,8 +337,6 @@ LOADERS = [
 def test_loaders_refuse_bad_arguments_by_name(loader, arg, value, tmp_path_factory):
     """A bad argument is named before any file is read; a missing folder names the variable."""
     import inspect
-
-    import sktime_hepa.datasets as datasets
 
     fn = getattr(datasets, loader)
     params = inspect.signature(fn).parameters
