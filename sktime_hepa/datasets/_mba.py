@@ -28,7 +28,7 @@ def load_mba(*, data_home=None, event="active", annotations="all", fill="ffill")
     the units and is skipped) and ``labels.xlsx`` (beat annotations) from
     ``<data_home>/mba/``. TranAD ships ``test.xlsx`` as a byte-identical copy of
     ``train.xlsx``, so only one copy is read: using both would put the same samples
-    in train and test. Reading ``.xlsx`` needs ``openpyxl``.
+    in train and test. Reading ``.xlsx`` needs ``openpyxl`` (the ``mba`` extra).
 
     Labels follow TranAD's convention: samples ``Sample - 20 .. Sample + 19`` around
     each annotation are anomalous (clipped to the record).
@@ -72,6 +72,13 @@ def load_mba(*, data_home=None, event="active", annotations="all", fill="ffill")
         raise ValueError(f"annotations must be one of {_ANNOTATIONS}, got {annotations!r}.")
     folder = get_data_home(data_home) / "mba"
     _check_folder(folder, "MBA")
+    try:
+        import openpyxl  # noqa: F401  (pandas reads .xlsx through it)
+    except ImportError:  # pragma: no cover - in the test and benchmarks extras
+        raise ImportError(
+            "load_mba reads .xlsx files, which needs openpyxl: pip install 'sktime_hepa[mba]' "
+            "(or pip install openpyxl)."
+        ) from None
     signal = pd.read_excel(_find_file(folder, "train.xlsx"))
     notes = pd.read_excel(_find_file(folder, "labels.xlsx"))
     columns = ["ECG1", "ECG2"]
