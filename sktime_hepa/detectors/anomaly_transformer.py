@@ -77,6 +77,13 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
     history_ : skorch.History
     mean_, scale_ : ndarray of shape (n_features_in_,)
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sktime_hepa import AnomalyTransformerDetector
+    >>> det = AnomalyTransformerDetector(random_state=0).fit(X_train)  # doctest: +SKIP
+    >>> scores = det.score_samples(X_test)  # causal: row t reads steps <= t  # doctest: +SKIP
+    >>> published = det.score_windows(X_test)  # the code's protocol, not causal  # doctest: +SKIP
     """
 
     _training_notes = {

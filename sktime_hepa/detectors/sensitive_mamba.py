@@ -82,6 +82,12 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
     history_ : skorch.History
     mean_, scale_ : ndarray of shape (n_features_in_,)
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sktime_hepa import SensitiveMambaDetector
+    >>> det = SensitiveMambaDetector(random_state=0).fit(X_train)  # doctest: +SKIP
+    >>> flags = det.predict(X_test)  # doctest: +SKIP
     """
 
     _training_notes = {

@@ -124,6 +124,15 @@ class HEPAPretrainer(SelfSupervisedEncoder):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X has string column names.
+
+    Examples
+    --------
+    >>> from sktime_hepa import HEPAPretrainer
+    >>> from sktime_hepa.datasets import make_run_to_failure
+    >>> X, _ = make_run_to_failure(30, random_state=0)  # labels are not needed
+    >>> pre = HEPAPretrainer(d_model=64, context_length=None, max_epochs=5).fit(X)  # doctest: +SKIP
+    >>> H = pre.transform(X)  # (n_rows, 64) embeddings h_t  # doctest: +SKIP
+    >>> pre.prediction_reference_["ratio"] < 0.8  # the predictor predicts  # doctest: +SKIP
     """
 
     _training_notes = {

@@ -46,6 +46,12 @@ class MAEPretrainer(SelfSupervisedEncoder):
     history_ : skorch.History
     mean_, scale_ : ndarray of shape (n_features_in_,)
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sktime_hepa import HEPAEventPredictor, MAEPretrainer, make_pipeline
+    >>> model = make_pipeline(MAEPretrainer(), HEPAEventPredictor(head="dt_mlp"))
+    >>> model.fit(X, y).predict_surface(X_test)  # doctest: +SKIP
     """
 
     _training_notes = {

@@ -129,6 +129,12 @@ class MTSJEPAPretrainer(SelfSupervisedDetector):
     collapse_stats_ : dict
     mean_, scale_ : ndarray of shape (n_features_in_,)
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sktime_hepa import MTSJEPAPretrainer
+    >>> enc = MTSJEPAPretrainer(max_epochs=20, random_state=0).fit(X_train)  # doctest: +SKIP
+    >>> scores = enc.score_samples(X_test)  # doctest: +SKIP
     """
 
     _training_notes = {

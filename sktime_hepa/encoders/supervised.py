@@ -52,6 +52,13 @@ class PatchTSTEncoder(SupervisedEncoder):
     history_ : skorch.History
     mean_, scale_ : ndarray of shape (n_features_in_,)
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sktime_hepa import HEPAEventPredictor, PatchTSTEncoder, make_pipeline
+    >>> head = HEPAEventPredictor(head="dt_mlp", horizons=50)
+    >>> model = make_pipeline(PatchTSTEncoder(horizons=50), head)
+    >>> model.fit(X, y).predict_surface(X_test)  # doctest: +SKIP
     """
 
     _parameter_constraints: dict = {
@@ -127,6 +134,13 @@ class ITransformerEncoder(SupervisedEncoder):
     history_ : skorch.History
     mean_, scale_ : ndarray of shape (n_features_in_,)
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sktime_hepa import HEPAEventPredictor, ITransformerEncoder, make_pipeline
+    >>> head = HEPAEventPredictor(head="dt_mlp", horizons=50)
+    >>> model = make_pipeline(ITransformerEncoder(horizons=50), head)
+    >>> model.fit(X, y).predict_surface(X_test)  # doctest: +SKIP
     """
 
     _training_notes = {

@@ -81,6 +81,13 @@ class TRepEncoder(SelfSupervisedDetector):
     row's step (0 at t), not the absolute step number of the original; the
     weights are the best validation epoch's, not the original's stochastic
     weight average. docs/design.md lists every change.
+
+    Examples
+    --------
+    >>> from sktime_hepa import TRepEncoder
+    >>> enc = TRepEncoder(max_epochs=20, random_state=0).fit(X_train)  # doctest: +SKIP
+    >>> H = enc.transform(X_test)  # embeddings for HEPAEventPredictor  # doctest: +SKIP
+    >>> flags = enc.predict(X_test)  # 1 = anomalous row  # doctest: +SKIP
     """
 
     _training_notes = {

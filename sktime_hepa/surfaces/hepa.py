@@ -147,6 +147,15 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
     history_ : skorch.History
         Per-epoch losses and ``valid_auroc``.
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sktime_hepa import HEPAEventPredictor, HEPAPretrainer
+    >>> from sktime_hepa.datasets import make_run_to_failure
+    >>> X, y = make_run_to_failure(30, random_state=0)  # y: (event, time) per row
+    >>> model = HEPAEventPredictor(HEPAPretrainer(max_epochs=5), horizons=50)  # doctest: +SKIP
+    >>> model.fit(X, y).predict_surface(X).shape  # (n_rows, 50), monotone in dt  # doctest: +SKIP
+    >>> model.predict_survival_function(X[:3])  # scikit-survival StepFunctions  # doctest: +SKIP
     """
 
     _training_notes = {
