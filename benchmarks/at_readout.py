@@ -6,7 +6,9 @@ of each component at the context's last step: the reconstruction MSE alone,
 the association discrepancy alone (higher = anomalous, the opposite of the
 original's sign), the package's population read-out (``mse * 2 sigmoid(-z)``,
 z the discrepancy standardised on held-out training windows), the same with
-the sign flipped, and the original's window softmax read at the last step.
+the sign flipped, the original's window softmax read at the last step, and
+the population read-out on the rows whose context holds a full window only
+(the first ``context_length - 1`` rows of a series read a padded context).
 Records: ``benchmarks/results/at_readout.jsonl``.
 
 Usage::
@@ -45,6 +47,9 @@ def components(model, data) -> dict:
             window[sel] = module.window_scores(ctx, mask)[:, -1].numpy()
     z = (disc - float(module.disc_loc)) / float(module.disc_scale)
     weight = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))  # sigmoid(z)
+    # rows whose context holds a full window (the first W - 1 rows of a series are padded)
+    t = rows - source.offsets[source.groups[rows]]
+    full = t >= source.context_length - 1
     reads = {
         "mse": mse,
         "discrepancy_high": disc,
@@ -52,7 +57,12 @@ def components(model, data) -> dict:
         "population_flipped": mse * 2 * weight,
         "window_last_step": window,
     }
-    return {name: float(roc_auc_score(labels, s)) for name, s in reads.items()}
+    out = {name: float(roc_auc_score(labels, s)) for name, s in reads.items()}
+    if full.any() and 0 < labels[full].sum() < full.sum():
+        out["population_full_context"] = float(
+            roc_auc_score(labels[full], reads["population"][full])
+        )
+    return out
 
 
 def main(argv=None):

@@ -249,6 +249,7 @@ READS = {
     "population": "population read-out (default)",
     "population_flipped": "population, sign flipped",
     "window_last_step": "original window softmax at the last step",
+    "population_full_context": "population read-out, rows with a full window only",
 }
 
 
@@ -273,7 +274,13 @@ def readout_section(path: Path = READOUT) -> list[str]:
     ]
     for key, name in READS.items():
         row = [
-            _cell([r["auroc"][key] for (d, _), r in latest.items() if d == dataset])
+            _cell(
+                [
+                    r["auroc"][key]
+                    for (d, _), r in latest.items()
+                    if d == dataset and key in r["auroc"]
+                ]
+            )
             for dataset in datasets
         ]
         out.append(f"| {name} | " + " | ".join(row) + " |")
