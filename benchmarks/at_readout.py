@@ -54,14 +54,13 @@ def components(model, data) -> dict:
         "mse": mse,
         "discrepancy_high": disc,
         "population": mse * 2 * (1 - weight),
-        "population_flipped": mse * 2 * weight,
+        "edge": mse * 2 * weight,
         "window_last_step": window,
     }
     out = {name: float(roc_auc_score(labels, s)) for name, s in reads.items()}
     if full.any() and 0 < labels[full].sum() < full.sum():
-        out["population_full_context"] = float(
-            roc_auc_score(labels[full], reads["population"][full])
-        )
+        for name in ("population", "edge"):
+            out[f"{name}_full_context"] = float(roc_auc_score(labels[full], reads[name][full]))
     return out
 
 

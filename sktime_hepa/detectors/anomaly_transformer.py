@@ -38,8 +38,9 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
     context ending at t, the token convolution is causal (replicate left
     padding instead of circular), and the score is taken at the window's last
     position, compared with the last positions of held-out windows
-    (``readout="population"``; the original's softmax over the window ranks
-    nothing at the last position and stays available as ``readout="window"``).
+    (``readout="edge"``; the original's softmax over the window ranks nothing
+    at the last position and stays available as ``readout="window"``, the
+    original's sign of the discrepancy as ``readout="population"``).
     Early rows, whose context is shorter than ``context_length``, are
     left-padded and their padding is masked out of attention, losses and the
     softmax. See docs/design.md.
@@ -54,15 +55,17 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         Weight of the association discrepancy in both minimax phases.
     temperature : float, default=50
         Of the score's softmax over the window (``readout="window"`` only).
-    readout : {"population", "window"}, default="population"
-        "population": ``mse_t * 2 sigmoid(-(disc_t - loc) / scale)``, with
-        ``loc`` and ``scale`` the median and interquartile range of the
-        last-step discrepancy on held-out training windows (a weight in (0, 2),
-        1 at the median, as the original's weight is 1 for a uniform
-        discrepancy). "window": the original's
-        softmax over the window read at the last step; at the last position of
-        a causal window its weight is about 0 for every row (kept by name to
-        reproduce that finding). See docs/design.md.
+    readout : {"edge", "population", "window"}, default="edge"
+        "edge": ``mse_t * 2 sigmoid((disc_t - loc) / scale)``, with ``loc`` and
+        ``scale`` the median and interquartile range of the last-step
+        discrepancy on held-out training windows (a weight in (0, 2), 1 at the
+        median, as the original's weight is 1 for a uniform discrepancy); a
+        high discrepancy at the last step raises the score, the sign measured
+        at the edge of a causal window. "population": the same weight with the
+        original's sign (a low discrepancy raises the score). "window": the
+        original's softmax over the window read at the last step; at the last
+        position of a causal window its weight is about 0 for every row (kept
+        by name to reproduce that finding). See docs/design.md.
     contamination : float in (0, 0.5], default=0.01
         Share of held-out training rows above ``threshold_`` (the original's
         ``anormly_ratio`` of 1 %).
@@ -126,7 +129,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         context_length=100,
         k=3.0,
         temperature=50.0,
-        readout="population",
+        readout="edge",
         contamination=0.01,
         **training,
     ):
@@ -212,7 +215,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         return out
 
     def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
-        """Calibrate the population read-out on held-out last steps, then the threshold."""
+        """Calibrate the last-step read-outs on held-out last steps, then the threshold."""
         module = self.net_.module_
         module.calibrate(
             last_step_discrepancy(module, source, held_out_rows(source, segments, seed))
