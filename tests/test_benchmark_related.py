@@ -171,3 +171,31 @@ def test_published_threshold_and_random_control_known_values():
     labels[500:1500] = True
     pa = random_control(labels, np.zeros(2000), n_train=2000, seed=0)
     assert pa > 0.9
+
+
+def test_lstm_channel_follows_the_notebooks_protocol():
+    """10-step windows with stride 5, 30 % of test windows flagged, window labels by any step."""
+    from benchmarks.published import LSTM_PERCENTILE, lstm_channel
+
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    clean = np.sin(t / 5)[:, None] + 0.05 * rng.normal(size=(400, 1))
+    test = np.sin(t / 5)[:, None] + 0.05 * rng.normal(size=(400, 1))
+    labels = np.zeros(400, bool)
+    labels[200:210] = True
+    test[labels] += 3.0
+    frame = lambda x: pd.DataFrame(x, columns=["value"])  # noqa: E731
+    out = lstm_channel("lstm_vae", frame(clean), frame(test), labels, seed=0, max_epochs=2)
+    n_windows = len(range(9, 400, 5))
+    window_labels = np.array([labels[e - 9 : e + 1].any() for e in range(9, 400, 5)])
+    assert out["anomalous_windows"] == pytest.approx(window_labels.mean())
+    assert out["flag_all_f1"] == pytest.approx(
+        2 * window_labels.mean() / (1 + window_labels.mean())
+    )
+    assert 0 <= out["f1"] <= 1 and out["auroc"] > 0.8  # a 60-sigma bump is found
+    # the threshold flags the top 30 %: recall is at most 1, precision at most p / 0.3
+    assert (
+        out["f1"]
+        <= 2 * window_labels.sum() / (window_labels.sum() + (1 - LSTM_PERCENTILE / 100) * n_windows)
+        + 1e-9
+    )
