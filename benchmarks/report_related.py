@@ -288,5 +288,6 @@ def readout_section(path: Path = READOUT) -> list[str]:
             )
             for dataset in datasets
         ]
-        out.append(f"| {name} | " + " | ".join(row) + " |")
+        if any(cell != "–" for cell in row):  # a read-out older records lack: no row
+            out.append(f"| {name} | " + " | ".join(row) + " |")
     return out + [""]
