@@ -203,9 +203,8 @@ def lstm_channel(system: str, X_train, X_test, labels, seed: int, max_epochs: in
     window_labels = np.array([labels[e - LSTM_WINDOW + 1 : e + 1].any() for e in ends])
     if window_labels.all() or not window_labels.any():
         return None
-    flags = scores > np.percentile(scores, LSTM_PERCENTILE)
-    tp = float((flags & window_labels).sum())
-    f1 = 2 * tp / (flags.sum() + window_labels.sum())
+    threshold = np.percentile(scores, LSTM_PERCENTILE)  # flag: score > threshold
+    f1 = event_f1_score(window_labels, scores, threshold=float(np.nextafter(threshold, np.inf)))
     return {
         "f1": f1,
         "auroc": float(roc_auc_score(window_labels, scores)),

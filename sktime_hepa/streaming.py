@@ -111,6 +111,12 @@ class SurfaceStream:
         self.model = model
         self.context_length_ = _context_length(model)
         self.n_horizons_ = _horizons(model)
+        # which of rows= and batch_size= the model's predict_surface takes (read once)
+        params = inspect.signature(model.predict_surface).parameters
+        self._takes_rows = "rows" in params
+        self._takes_batch_size = "batch_size" in params or any(
+            p.kind is p.VAR_KEYWORD for p in params.values()
+        )
         self.tails_: dict = {}
         self.last_time_: dict = {}
 
@@ -222,11 +228,8 @@ class SurfaceStream:
 
     def _predict(self, frame, rows, batch_size: int) -> np.ndarray:
         """The model's surface of ``rows`` of ``frame``, with the arguments it takes."""
-        params = inspect.signature(self.model.predict_surface).parameters
-        kwargs = {}
-        if "batch_size" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
-            kwargs["batch_size"] = batch_size
-        if "rows" in params:
+        kwargs = {"batch_size": batch_size} if self._takes_batch_size else {}
+        if self._takes_rows:
             return self.model.predict_surface(frame, rows=rows, **kwargs)
         return np.asarray(self.model.predict_surface(frame, **kwargs))[rows]
 
