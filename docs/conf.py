@@ -3,13 +3,16 @@
 Build it from the repository root (this is what ``.ci/run`` runs)::
 
     python -m pip install -e ".[docs]"
-    python -m sphinx -W --keep-going -b html docs docs/_build/html
+    python docs/build.py      # builds a copy of docs/ elsewhere; site in build/docs/html
+
+(``python -m sphinx -W -b html docs docs/_build/html`` also works, and writes the
+generated pages into ``docs/``.)
 
 The site has four parts:
 
 * the user guide and design pages, the Markdown files in ``docs/`` (myst-parser);
 * the API reference, generated from the numpydoc docstrings: this file writes one
-  page per public module and per public object into ``docs/generated/`` (see
+  page per public module and per public object into ``generated/`` of the source copy (see
   ``API_SECTIONS`` and ``write_api_pages``), so a class added to a module's
   ``__all__`` (a new detector in ``sktime_hepa.detectors``, say) or a new public
   module of the package appears without editing anything here;
@@ -30,7 +33,8 @@ import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-ROOT = DOCS.parent
+# docs/build.py builds a copy of docs/ elsewhere and names the checkout here
+ROOT = Path(os.environ.get("SKTIME_HEPA_REPO", DOCS.parent)).resolve()
 sys.path.insert(0, str(ROOT))  # document the checkout, installed or not
 
 # The gallery runs the examples in quick mode (tiny budgets), on the CPU threads
@@ -159,6 +163,10 @@ API_SECTIONS = [
     ),
 ]
 API_EXCLUDE: set = set()  # every public module is documented
+# Sections documented in full but kept out of the sidebar: their pages are
+# ``:orphan:`` and reached from the tables of the API page, so the navigation
+# shows what a user calls, not the torch modules underneath.
+API_INTERNAL = {"Neural network modules"}
 GENERATED = DOCS / "generated"
 
 
@@ -327,21 +335,27 @@ def write_api_pages() -> None:
         index.append("\n" + _underline(title, "-") + "\n")
         if intro:
             index.append(intro + "\n\n")
-        index.append(".. toctree::\n   :hidden:\n\n")
-        index.extend(f"   generated/{modname}\n" for modname in modules)
-        index.append("\n")
+        internal = title in API_INTERNAL
+        if not internal:
+            index.append(".. toctree::\n   :hidden:\n\n")
+            index.extend(f"   generated/{modname}\n" for modname in modules)
+            index.append("\n")
         for modname in modules:
             groups = _module_rows(modname, owner)
             index.append(f".. rubric:: :mod:`{modname}`\n\n")
             rows = [row for kind in _TITLE for row in groups[kind]]
             if rows:
                 index.append(_table(rows))
-            _write_module_page(modname, groups)
+            _write_module_page(modname, groups, orphan=internal)
     (GENERATED / "api_sections.inc").write_text("".join(index))
 
 
-def _write_module_page(modname: str, groups) -> None:
-    lines = [_underline(f"``{modname}``", "="), f"\n.. automodule:: {modname}\n   :no-members:\n\n"]
+def _write_module_page(modname: str, groups, *, orphan: bool = False) -> None:
+    lines = [":orphan:\n\n"] if orphan else []
+    lines += [
+        _underline(f"``{modname}``", "="),
+        f"\n.. automodule:: {modname}\n   :no-members:\n\n",
+    ]
     own = []
     for kind, rows in groups.items():
         for _, canonical, _ in rows:

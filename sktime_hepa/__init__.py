@@ -10,7 +10,7 @@ from .detectors import (
     LSTMVAEDetector,
     SensitiveMambaDetector,
 )
-from .diagnostics import CollapseWarning
+from .diagnostics import CollapseWarning, UntrainedWarning
 from .encoders import (
     HEPAEmbeddings,
     HEPAPretrainer,
@@ -48,6 +48,7 @@ __all__ = [
     "SurfacePipeline",
     "SurvivalForestBaseline",
     "TRepEncoder",
+    "UntrainedWarning",
     "__version__",
     "make_pipeline",
 ]

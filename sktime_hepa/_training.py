@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import warnings
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -25,6 +26,7 @@ from torch.torch_version import TorchVersion
 
 from ._split import labelled_segments, split_segments  # noqa: F401  (split_segments: re-export)
 from .callbacks import MinStepsEarlyStopping, ProcessMeanScores, ValidRankScore
+from .diagnostics import UntrainedWarning
 from .nn.losses import SurvivalBCELoss
 
 #: Training precisions: None trains in float32; the others run the forward
@@ -54,12 +56,16 @@ class TrainingSettings:
     accelerator: object = None
     validation_fraction: float = 0.2
     stride: int = 1
+    warm: bool = False  # the network continues a fitted one (warm_start), not a parameter
 
     @classmethod
     def from_estimator(cls, estimator, *, device: str, seed: int) -> TrainingSettings:
         """The settings an estimator's parameters hold, with the resolved device and seed."""
-        names = [f.name for f in fields(cls) if f.name not in ("device", "seed")]
-        return cls(device=device, seed=seed, **{n: getattr(estimator, n) for n in names})
+        names = [f.name for f in fields(cls) if f.name not in ("device", "seed", "warm")]
+        warm = bool(getattr(estimator, "_warm", lambda: False)())
+        return cls(
+            device=device, seed=seed, warm=warm, **{n: getattr(estimator, n) for n in names}
+        )
 
 
 @dataclass(frozen=True)
@@ -363,6 +369,14 @@ def fit_net(build_module, criterion, train_ds, valid_ds, settings, stage=Stage()
     with seeded(seed, device):
         try:
             if max_epochs == 0:
+                if train_ds is not None and not settings.warm:  # data, and no epoch asked for
+                    warnings.warn(
+                        "max_epochs=0: the network is initialised and not trained; the "
+                        "fitted model predicts from random weights (a random-init "
+                        "control). Set max_epochs >= 1 to train it.",
+                        UntrainedWarning,
+                        stacklevel=4,
+                    )
                 net.initialize()  # "scratch" reuses the pretraining path with no epochs
             else:
                 net.fit(train_ds, y=None)

@@ -71,6 +71,16 @@ class PredictionWarning(UserWarning):
     """A pretrained predictor is no closer to its own target than to another row's."""
 
 
+class UntrainedWarning(UserWarning):
+    """``fit`` ran with ``max_epochs=0``: the fitted network keeps its random initial weights.
+
+    That is a legitimate control (a random-init encoder, the floor that training
+    must beat), so it is a warning and not an error; silence it with
+    ``warnings.filterwarnings("ignore", category=UntrainedWarning)`` where the
+    control is meant.
+    """
+
+
 def embedding_stats(Z) -> dict:
     """Spread statistics of a batch of embeddings.
 

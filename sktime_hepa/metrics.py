@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from .targets import (
@@ -106,7 +107,18 @@ def _labels_and_known(y_true, surface, *, probabilities: bool = False):
     return surface, labels.astype(np.float64), known
 
 
+def _series_of(*arrays):
+    """Series ids from the (series, time) MultiIndex of a pandas labels or scores, else None."""
+    for a in arrays:
+        index = getattr(a, "index", None)
+        if isinstance(index, pd.MultiIndex) and index.nlevels >= 2:
+            return index.get_level_values(0).to_numpy()
+    return None
+
+
 def _check_step_arrays(labels, scores, groups=None):
+    if groups is None:  # pandas per-step labels carry their series in the index
+        groups = _series_of(labels, scores)
     labels = np.asarray(labels)
     scores = np.asarray(scores, dtype=np.float64)
     if labels.ndim != 1 or scores.ndim != 1:
@@ -307,7 +319,11 @@ def point_adjusted_f1_score(
         Among tied optima the highest threshold is kept.
     groups : array-like, shape (n_steps,), optional
         Series id of each step. A segment ends where the id changes, so segments
-        never span two series. ``None`` reads all steps as one series.
+        never span two series. ``None`` takes the first level of the
+        (series, time) MultiIndex when ``labels`` or ``scores`` is a pandas
+        object with one, and otherwise reads all steps as one series: with
+        plain arrays of several series, pass ``groups``, or an anomaly that
+        ends one series and one that starts the next count as one segment.
     return_threshold : bool, default=False
         Also return the threshold used.
 
@@ -688,6 +704,31 @@ def _predict_surface(estimator, X):
     )
 
 
+def _fitted_survival_target(estimator):
+    """The survival target ``estimator`` (or the model inside it) was fitted on."""
+    seen = estimator
+    for _ in range(16):  # wrappers nest a few levels at most
+        y = getattr(seen, "_survival_train_", None)
+        if y is not None:
+            return y
+        steps = getattr(seen, "steps", None)
+        if steps:
+            seen = steps[-1][1]
+        elif hasattr(seen, "best_estimator_"):
+            seen = seen.best_estimator_
+        elif hasattr(seen, "estimator"):  # SurfaceCalibrator, FrozenEstimator
+            inner = getattr(seen, "estimator_", None)
+            seen = seen.estimator if inner is None else inner
+        else:
+            break
+    raise ValueError(
+        f'y_train="fit" reads the targets the scored model was fitted on, but '
+        f"{type(estimator).__name__} holds none (not fitted, loaded with load_weights, or "
+        "not a surface estimator of this package); pass y_train=<training targets> to "
+        "make_survival_scorer."
+    )
+
+
 class SurfaceScorer:
     """Scorer ``scorer(estimator, X, y)`` for estimators with ``predict_surface``.
 
@@ -744,7 +785,15 @@ class SurfaceScorer:
     def __call__(self, estimator, X, y):
         """Score ``estimator.predict_surface(X)`` against ``y``."""
         y, groups = _as_survival_target(X, y)
-        return self._score(y, _predict_surface(estimator, X), groups)
+        return self._fold(estimator)._score(y, _predict_surface(estimator, X), groups)
+
+    def _fold(self, estimator) -> SurfaceScorer:
+        """This scorer, with ``y_train="fit"`` replaced by the estimator's training targets."""
+        y_train = self.kwargs.get("y_train")
+        if not (isinstance(y_train, str) and y_train == "fit"):
+            return self
+        kwargs = dict(self.kwargs, y_train=_fitted_survival_target(estimator))
+        return SurfaceScorer(self.metric, sign=self.sign, **kwargs)
 
     def __repr__(self):
         name = getattr(self.metric, "__name__", repr(self.metric))
@@ -785,7 +834,10 @@ class _CombinedSurfaceScorer:
     def __call__(self, estimator, X, y):
         y, groups = _as_survival_target(X, y)
         surface = _predict_surface(estimator, X)
-        return {name: scorer._score(y, surface, groups) for name, scorer in self.scorers.items()}
+        return {
+            name: scorer._fold(estimator)._score(y, surface, groups)
+            for name, scorer in self.scorers.items()
+        }
 
     def __repr__(self):
         return f"combine_surface_scorers({self.scorers!r})"
@@ -824,15 +876,22 @@ ece_scorer = make_surface_scorer(expected_calibration_error, greater_is_better=F
 brier_scorer = make_surface_scorer(brier_score, greater_is_better=False)
 
 
-def make_survival_scorer(metric, y_train, **kwargs) -> SurfaceScorer:
-    """A scorer for one of the IPCW metrics, with the censoring data of ``y_train``.
+def make_survival_scorer(metric, y_train="fit", **kwargs) -> SurfaceScorer:
+    """A scorer for one of the IPCW metrics, with the censoring data of the training targets.
 
     Parameters
     ----------
     metric : {"time_dependent_auc", "integrated_brier", "uno_concordance"} or callable
-    y_train : structured survival target
-        The training targets (scikit-survival estimates the censoring
-        distribution on them, as its own scorers do).
+    y_train : "fit" or structured survival target, default="fit"
+        The targets on which scikit-survival estimates the censoring
+        distribution, as its own scorers do. "fit": the targets the scored
+        estimator was fitted on, so that in ``cross_validate`` and
+        ``GridSearchCV`` each fold uses its own training part (as
+        scikit-survival's ``as_*_scorer`` wrappers do); read from the
+        estimator, the final step of a Pipeline, or the model a
+        ``SurfaceCalibrator`` or ``FrozenEstimator`` wraps. A model loaded
+        with ``load_weights`` does not keep its training targets: pass them.
+        An array: the same censoring data for every fold.
     **kwargs
         ``times`` or ``tau``.
 
@@ -852,4 +911,8 @@ def make_survival_scorer(metric, y_train, **kwargs) -> SurfaceScorer:
         metric, sign = metrics[metric]
     else:
         sign = -1 if metric is integrated_brier_score else 1
+    if not (isinstance(y_train, str) and y_train == "fit"):
+        if isinstance(y_train, str) or y_train is None:
+            raise ValueError(f'y_train must be "fit" or a survival target, got {y_train!r}.')
+        y_train = _check_survival_target(y_train, len(y_train))
     return SurfaceScorer(metric, sign=sign, y_train=y_train, **kwargs)

@@ -8,8 +8,12 @@ has no ``predict_surface``. :class:`SurfacePipeline` adds it (and only it);
 
 from __future__ import annotations
 
+import inspect
+
 from sklearn.pipeline import Pipeline, _name_estimators
 from sklearn.utils.metaestimators import available_if
+
+from .encoders._base import check_rows
 
 __all__ = ["SurfacePipeline", "make_pipeline"]
 
@@ -51,7 +55,14 @@ class SurfacePipeline(Pipeline):
         Xt = X
         for transform in transforms:
             Xt = transform.transform(Xt)
-        return self._final_estimator.predict_surface(Xt, rows=rows, **params)
+        final = self._final_estimator.predict_surface
+        if rows is None:
+            return final(Xt, **params)
+        if "rows" in inspect.signature(final).parameters:
+            return final(Xt, rows=rows, **params)
+        # a final step without row selection (the baselines): score all, then select
+        surface = final(Xt, **params)
+        return surface[check_rows(rows, len(surface))]
 
 
 def make_pipeline(*steps, memory=None, verbose=False) -> SurfacePipeline:

@@ -434,3 +434,23 @@ def test_pandas_y_in_another_row_order_is_refused_not_misread():
         aligned, AgeBaseline(horizons=4).fit(X, labels).predict_surface(X)
     )
     AgeBaseline(horizons=4).fit(X, labels.to_numpy())  # arrays are read by position, as always
+
+
+def test_zero_epochs_say_the_model_is_untrained():
+    """max_epochs=0 fits a random-init control, with a warning; the internal uses stay quiet."""
+    import warnings
+
+    from sktime_hepa import UntrainedWarning
+    from sktime_hepa.datasets import make_run_to_failure
+
+    X, y = make_run_to_failure(6, n_sensors=2, min_life=30, max_life=40, random_state=0)
+    with pytest.warns(UntrainedWarning, match="max_epochs=0.*random weights"):
+        tiny_pretrainer(max_epochs=0).fit(X)
+    with pytest.warns(UntrainedWarning):
+        tiny_predictor(tiny_pretrainer(max_epochs=1), max_epochs=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UntrainedWarning)
+        # finetune="scratch" runs its encoder for zero epochs by design
+        model = tiny_predictor(tiny_pretrainer(), finetune="scratch", max_epochs=1).fit(X, y)
+        # a warm start with zero more epochs keeps the fitted network
+        model.set_params(warm_start=True, max_epochs=0).fit(X, y)

@@ -415,3 +415,19 @@ def test_expected_time_to_event_extrapolated_matches_a_constant_hazard():
         expected_time_to_event(surface, method="mean")
     with pytest.raises(ValueError, match="restricted"):
         expected_time_to_event(surface, method="extrapolated", tail=20)
+
+
+def test_point_adjusted_f1_reads_series_from_a_multiindex():
+    """Anomalies that end one series and start the next are two segments, not one."""
+    import pandas as pd
+
+    index = pd.MultiIndex.from_product([["a", "b"], range(4)], names=["unit", "t"])
+    labels = pd.Series([0, 0, 1, 1, 1, 1, 0, 0], index=index)
+    scores = np.array([0, 0, 0, 1, 0, 0, 0, 0], dtype=float)
+    # one series: the detection at a/3 credits b/0-1 too (F1 1.0); by series it does not
+    assert point_adjusted_f1_score(labels.to_numpy(), scores, threshold=0.5) == 1.0
+    by_series = point_adjusted_f1_score(labels, scores, threshold=0.5)
+    assert by_series == pytest.approx(
+        point_adjusted_f1_score(labels.to_numpy(), scores, threshold=0.5, groups=[0] * 4 + [1] * 4)
+    )
+    assert by_series == pytest.approx(2 * 1.0 * 0.5 / 1.5)

@@ -119,3 +119,39 @@ def test_ipcw_metrics_on_degenerate_targets_name_the_problem():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a single event: a number, no numpy warning
         assert np.isfinite(time_dependent_auc_score(one, surface))
+
+
+def test_survival_scorer_reads_each_folds_training_targets():
+    """y_train="fit": the censoring data of the fold the model was fitted on."""
+    from sklearn.frozen import FrozenEstimator
+
+    from sktime_hepa import AgeBaseline, SurfaceCalibrator, make_pipeline
+    from sktime_hepa.datasets import make_run_to_failure
+    from sktime_hepa.metrics import time_dependent_auc_score
+
+    X, y = make_run_to_failure(12, random_state=0)
+    units = X.index.get_level_values(0)
+    train, test = np.isin(units, units.unique()[:8]), np.isin(units, units.unique()[8:])
+    model = AgeBaseline(horizons=20).fit(X[train], y[train])
+    scorer = make_survival_scorer("time_dependent_auc")
+    expected = time_dependent_auc_score(y[test], model.predict_surface(X[test]), y_train=y[train])
+    assert scorer(model, X[test], y[test]) == pytest.approx(expected)
+    # a fixed y_train is used as given, and differs here
+    fixed = make_survival_scorer("time_dependent_auc", y_train=y[test])(model, X[test], y[test])
+    assert fixed == pytest.approx(time_dependent_auc_score(y[test], model.predict_surface(X[test])))
+    # wrappers: the fitted model inside a pipeline or a calibrator
+    pipe = make_pipeline(AgeBaseline(horizons=20)).fit(X[train], y[train])
+    assert scorer(pipe, X[test], y[test]) == pytest.approx(expected)
+    cal = SurfaceCalibrator(FrozenEstimator(model), method="sigmoid").fit(X[test], y[test])
+    assert scorer(cal, X[test], y[test]) == pytest.approx(
+        time_dependent_auc_score(y[test], cal.predict_surface(X[test]), y_train=y[train])
+    )
+
+    class Fixed:
+        def predict_surface(self, X):
+            return model.predict_surface(X)
+
+    with pytest.raises(ValueError, match='y_train="fit" reads the targets'):
+        scorer(Fixed(), X[test], y[test])
+    with pytest.raises(ValueError, match='y_train must be "fit"'):
+        make_survival_scorer("time_dependent_auc", y_train=None)

@@ -220,6 +220,7 @@ class _HazardBaseline(SurfaceEstimator):
         _check_learnable(y, self.horizons)
         score = self._fit_score(panel, y)
         _fit_hazard(self, score, y)
+        self._survival_train_ = y  # the censoring data of make_survival_scorer(y_train="fit")
         return self
 
     def predict_surface(self, X):
@@ -578,6 +579,7 @@ class SurvivalForestBaseline(SurfaceEstimator):
             random_state=rng.randint(np.iinfo(np.int32).max),
             low_memory=False,
         ).fit(self._features(panel)[rows], target)
+        self._survival_train_ = y  # the censoring data of make_survival_scorer(y_train="fit")
         return self
 
     def predict_surface(self, X, *, batch_size=4096):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from functools import partial
 from numbers import Integral
 
@@ -23,6 +24,7 @@ from .._training import (
     fit_seed,
     resolve_device,
 )
+from ..diagnostics import PredictionWarning, UntrainedWarning
 from ..encoders import EncoderTransformer, HEPAPretrainer, SupervisedEncoder
 from ..encoders._base import check_batch_size, check_rows
 from ..nn.dt_mlp_head import DtMLPHead
@@ -276,6 +278,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             min_steps=self.min_steps,
         )
         self.history_ = self.net_.history
+        self._survival_train_ = y  # the censoring data of make_survival_scorer(y_train="fit")
         return self
 
     # -- the recipe's steps ----------------------------------------------------------
@@ -356,10 +359,16 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             encoder.set_params(device=device)
         if self.missing == "mask" and "missing" in encoder.get_params(deep=False):
             encoder.set_params(missing="mask")  # the encoder fitted here reads X as we do
-        if self.finetune == "scratch":
-            # same architecture and input scaling, no pretraining epochs
-            encoder.set_params(max_epochs=0)
-        return encoder.fit(X, y) if isinstance(encoder, SupervisedEncoder) else encoder.fit(X)
+        with warnings.catch_warnings():
+            if self.finetune == "scratch":
+                # same architecture and input scaling, no pretraining epochs (by design)
+                encoder.set_params(max_epochs=0)
+                # an untrained encoder neither learns nor predicts: nothing to warn about
+                warnings.simplefilter("ignore", UntrainedWarning)
+                warnings.simplefilter("ignore", PredictionWarning)
+            if isinstance(encoder, SupervisedEncoder):
+                return encoder.fit(X, y)
+            return encoder.fit(X)
 
     def _check_encoder_features(self) -> None:
         """A frozen encoder must have been fitted on the sensors of X."""
