@@ -63,9 +63,7 @@ class TrainingSettings:
         """The settings an estimator's parameters hold, with the resolved device and seed."""
         names = [f.name for f in fields(cls) if f.name not in ("device", "seed", "warm")]
         warm = bool(getattr(estimator, "_warm", lambda: False)())
-        return cls(
-            device=device, seed=seed, warm=warm, **{n: getattr(estimator, n) for n in names}
-        )
+        return cls(device=device, seed=seed, warm=warm, **{n: getattr(estimator, n) for n in names})
 
 
 @dataclass(frozen=True)
