@@ -35,7 +35,12 @@ from .report_common import (
     load,
     present,
 )
-from .report_heads import calibration_section, head_stability_section, missing_data_section
+from .report_heads import (
+    calibration_section,
+    head_stability_section,
+    missing_data_section,
+    probability_section,
+)
 from .report_objective import (
     OBJECTIVE,
     SNAPSHOTS,
@@ -462,6 +467,7 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         *detectors_section(bench=records),
         *report_related.readout_section(),
         *report_related.published_section(),
+        *probability_section(),
         *calibration_section(),
         *missing_data_section(),
         "## Missing cells",

@@ -457,6 +457,9 @@ def fit_event_net(build_module, source, cells, settings, *, monitor="valid_loss"
     early stopping, and both parts must hold an event (``_split``).
     ``cells`` is ``(labels, known, pos_weight)`` of ``targets.survival_cells``.
     ``monitor="valid_auroc"`` stops on the ranking of the validation rows.
+
+    Returns the fitted net and the labelled rows it held out (int array,
+    empty without a validation part), on which a probability scale can be fitted.
     """
     labels, known, pos_weight = cells
     seed = settings.seed
@@ -479,13 +482,16 @@ def fit_event_net(build_module, source, cells, settings, *, monitor="valid_loss"
         )
 
     valid_ds = dataset(valid_segs, 1)
+    held_out = [offsets[i] + np.arange(a, b) for i, a, b in valid_segs]
+    held_out = np.concatenate(held_out) if held_out else np.zeros(0, dtype=np.int64)
+    held_out = held_out[labelled[held_out]]
     stage = Stage(
         collate=source.collate(),
         monitor=monitor,
         min_steps=min_steps,
         callbacks=[("valid_auroc", ValidRankScore())] if valid_ds is not None else [],
     )
-    return fit_net(
+    net = fit_net(
         build_module,
         SurvivalBCELoss(pos_weight=pos_weight),
         dataset(train_segs, settings.stride),
@@ -493,3 +499,4 @@ def fit_event_net(build_module, source, cells, settings, *, monitor="valid_loss"
         settings,
         stage,
     )
+    return net, (held_out if valid_ds is not None else held_out[:0])

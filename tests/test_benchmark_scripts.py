@@ -297,3 +297,16 @@ def test_pretraining_study_records_and_report(tmp_path):
     lines = report_pretraining.section(out, budget="smoke")
     assert any(line.startswith("| synthetic | none+head |") for line in lines)
     assert any(line.startswith("| synthetic | **random** |") for line in lines)
+
+
+def test_probability_scales_benchmark(tmp_path):
+    """benchmarks.probability: one record per scale and the age floor, rankings equal."""
+    from benchmarks import probability
+
+    out = tmp_path / "probability.jsonl"
+    probability.main([*SMOKE, "--out", str(out)])
+    records = {r["scale"]: r for r in _records(out)}
+    assert set(records) == {"weighted", "unweighted", "held_out", "age"}
+    for scale in probability.SCALES:
+        assert records[scale]["h_auroc"] == pytest.approx(records["weighted"]["h_auroc"], abs=1e-3)
+        assert 0.0 <= records[scale]["flagged_at_k"] <= 1.0

@@ -494,23 +494,50 @@ def test_stride_visits_one_row_per_cell(rtf_data, fitted_pretrainer):
     assert n_batches(strided, False) == n_batches(full, False)
 
 
-def test_undo_pos_weight_returns_the_data_scale_and_keeps_every_ranking(rtf_data, fitted_predictor):
+def test_probability_scales_keep_every_ranking(rtf_data, fitted_predictor):
+    """Each probability scale is one increasing map: rankings and monotonicity kept."""
     from sktime_hepa.metrics import brier_score, h_auroc_score, per_horizon_auroc
-    from sktime_hepa.surfaces.hepa import unweighted_probability
+    from sktime_hepa.surfaces._probability import apply_logit_map, odds_map
 
     X, y = rtf_data
-    w = fitted_predictor.pos_weight_
+    model = copy.deepcopy(fitted_predictor)
+    w = model.pos_weight_
     assert w > 1  # events are the rarer class of these cells
-    weighted = fitted_predictor.predict_surface(X)  # the default: the paper's surface
-    undone = clone(fitted_predictor).set_params(undo_pos_weight=True)
-    undone.__dict__.update({k: v for k, v in fitted_predictor.__dict__.items() if k.endswith("_")})
-    data_scale = undone.predict_surface(X)
-    np.testing.assert_allclose(data_scale, unweighted_probability(weighted, w), rtol=1e-6)
-    assert (data_scale <= weighted + 1e-7).all()  # w > 1 lowers every probability
-    assert (np.diff(data_scale, axis=1) >= -1e-6).all()  # still non-decreasing in dt
-    np.testing.assert_allclose(per_horizon_auroc(y, data_scale), per_horizon_auroc(y, weighted))
-    assert h_auroc_score(y, data_scale) == pytest.approx(h_auroc_score(y, weighted))
-    assert brier_score(y, data_scale) < brier_score(y, weighted)
-    # the map's known values: fixed ends, odds divided by w
-    p = np.array([0.0, 0.5, 1.0])
-    np.testing.assert_allclose(unweighted_probability(p, 4.0), [0.0, 0.2, 1.0])
+    assert model.held_out_map_ is not None and model.held_out_map_[0] > 0
+    surfaces = {}
+    for scale in ("weighted", "unweighted", "held_out"):  # read at prediction, no refit
+        surfaces[scale] = model.set_params(probability=scale).predict_surface(X)
+    weighted = surfaces["weighted"]
+    np.testing.assert_allclose(
+        surfaces["unweighted"], apply_logit_map(weighted, odds_map(w)), rtol=1e-5, atol=1e-7
+    )
+    assert (surfaces["unweighted"] <= weighted + 1e-7).all()  # w > 1 lowers every probability
+    for scale, s in surfaces.items():
+        assert (np.diff(s, axis=1) >= -1e-6).all(), scale  # still non-decreasing in dt
+        np.testing.assert_allclose(per_horizon_auroc(y, s), per_horizon_auroc(y, weighted))
+        assert h_auroc_score(y, s) == pytest.approx(h_auroc_score(y, weighted))
+    assert brier_score(y, surfaces["unweighted"]) < brier_score(y, weighted)
+    # predict_proba and predict read the same scale
+    p = model.set_params(probability="held_out").predict_proba(X)[:, 1]
+    np.testing.assert_allclose(p, surfaces["held_out"][:, model.horizons - 1], rtol=1e-6)
+    np.testing.assert_array_equal(model.predict(X), (p > 0.5).astype(int))
+    # the odds map's known values: fixed ends, odds divided by w
+    ends = apply_logit_map(np.array([0.0, 0.5, 1.0]), odds_map(4.0))
+    np.testing.assert_allclose(ends, [0.0, 0.2, 1.0], atol=1e-6)
+
+
+def test_held_out_map_recovers_a_known_logit_shift():
+    """Known answer: labels drawn at sigmoid(logit(p) - 2) give back a = 1, b = -2."""
+    from scipy.special import expit, logit
+
+    from sktime_hepa.surfaces._probability import fit_logit_map
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.01, 0.99, 200_000)
+    labels = rng.uniform(size=p.size) < expit(logit(p) - 2.0)
+    a, b = fit_logit_map(p, labels)
+    assert a == pytest.approx(1.0, abs=0.03) and b == pytest.approx(-2.0, abs=0.05)
+    assert fit_logit_map(p, np.zeros(p.size)) is None  # one class: nothing to fit
+    # a surface that ranks backwards gets a flat map, never a reversed one
+    a, _ = fit_logit_map(p, rng.uniform(size=p.size) < 1 - p)
+    assert 0 < a <= 1e-3 + 1e-9

@@ -194,7 +194,8 @@ def _surface_invalid(surface):
         "a 1-D surface": lambda r, c: surface[:, 0],
         "too few rows": lambda r, c: surface[: 1 + r % (len(surface) - 1)],
         "text": lambda r, c: np.full(surface.shape, "x", dtype=object),
-        "probabilities above 1": lambda r, c: surface + 1.5,
+        # float64: adding 1.5 merges no two probabilities, so the ranks stay
+        "probabilities above 1": lambda r, c: surface.astype(np.float64) + 1.5,
     }
 
 

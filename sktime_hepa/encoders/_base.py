@@ -398,7 +398,7 @@ class SupervisedEncoder(EncoderTransformer):
         labels, known, pos_weight = survival_cells(
             y, self.horizons, task="the encoder cannot be trained on the event task"
         )
-        self.net_ = fit_event_net(
+        self.net_, _ = fit_event_net(
             self._network_builder(lambda: self._event_module(panel.n_channels)),
             self._training_rows(panel),
             (labels, known, pos_weight),

@@ -34,6 +34,7 @@ from ..nn.predictor import HorizonPredictor
 from ..panel import as_panel
 from ..targets import survival_cells, validate_event_target
 from ._base import SurfaceEstimator
+from ._probability import PROBABILITY_SCALES, apply_logit_map, fit_logit_map, odds_map
 
 __all__ = ["HEPAEventPredictor"]
 
@@ -49,17 +50,6 @@ TRAINED_PARTS = {
     "end_to_end": {"encoder", "predictor", "head"},
     "scratch": {"encoder", "predictor", "head"},
 }
-
-
-def unweighted_probability(p, pos_weight: float) -> np.ndarray:
-    """Undo a positive class weight's odds shift: ``p / (p + w (1 - p))``, cell by cell.
-
-    A BCE whose positive terms weigh ``w`` is minimised by odds ``w`` times the
-    true odds; dividing the odds by ``w`` returns to the data's scale. The map
-    is increasing in ``p``, so it keeps every ranking and monotonicity in dt.
-    """
-    p = np.asarray(p, dtype=np.float64)
-    return (p / (p + pos_weight * (1.0 - p))).astype(np.float32)
 
 
 class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
@@ -108,19 +98,22 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         K; the surface covers dt = 1..K (paper: 150 for C-MAPSS/TEP, 200 else).
     horizon : int or None, default=None
         The dt that ``predict_proba`` and ``predict`` answer for; None means K.
-    undo_pos_weight : bool, default=False
+    probability : {"held_out", "unweighted", "weighted"}, default="held_out"
+        The scale of the surface (and so of ``predict_proba`` and ``predict``).
         The survival BCE weighs positive cells by ``pos_weight_`` (the paper's
-        ``w+ = N_neg / N_pos``). In theory that multiplies the fitted odds of
-        every cell by ``w+``; True maps each cell back,
-        ``p / (p + w+ (1 - p))``: the same increasing function for every cell,
+        ``w+ = N_neg / N_pos``), which ranks well but over-states
+        probabilities. Each option is one increasing map
+        ``sigmoid(a logit(p) + b)`` applied to every cell (``probability_map_``),
         so the surface stays non-decreasing in dt and every ranking (h-AUROC)
-        is unchanged. Measured (``python -m benchmarks.pos_weight``), it helps
-        on the synthetic set (Brier 0.055 -> 0.023, ECE 0.101 -> 0.014) but
-        hurts at the horizon on real data at the benchmark budget (Brier at K
-        on FD001 0.187 -> 0.217, on TEP 0.039 -> 0.060), where the weighted
-        surface is not inflated as the theory says; so the default keeps the
-        paper's weighted surface. For calibrated probabilities fit a
-        ``SurfaceCalibrator`` on held-out series.
+        is unchanged. "held_out": ``a, b`` fitted by maximum likelihood on
+        the series the fit held out for early stopping (falls back to
+        "unweighted" without them). Read at prediction: ``set_params`` after
+        ``fit`` switches the scale without refitting. "unweighted": ``a = 1, b = -log w+``, the
+        odds shift of the weighting in theory. "weighted": the surface as
+        trained (the paper's). Measured on FD001 and the synthetic set by
+        ``python -m benchmarks.probability`` (docs/design.md, "Probabilities").
+        For a map per horizon fit a ``SurfaceCalibrator`` on other held-out
+        series.
     standardize : bool, default=False
         z-score the frozen ``h_t`` per dimension (statistics of the labelled
         training rows, stored in the network) before the predictor or head.
@@ -146,6 +139,10 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         ``classes_[1]`` is the event.
     pos_weight_ : float
         N_neg / N_pos over the known training cells.
+    held_out_map_ : ndarray of shape (2,) or None
+        ``(a, b)`` of the map ``sigmoid(a logit(p) + b)`` fitted on the
+        held-out series' known cells; None without a held-out part holding
+        both classes. ``probability_map_`` is the map in use.
     history_ : skorch.History
         Per-epoch losses and ``valid_auroc``.
     n_features_in_ : int
@@ -186,7 +183,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         "head": [StrOptions(set(HEADS))],
         "horizons": [Interval(Integral, 1, None, closed="left")],
         "horizon": [Interval(Integral, 1, None, closed="left"), None],
-        "undo_pos_weight": ["boolean"],
+        "probability": [StrOptions(set(PROBABILITY_SCALES))],
         "standardize": ["boolean"],
         "min_steps": [Interval(Integral, 0, None, closed="left")],
         "monitor": [StrOptions({"valid_loss", "valid_auroc"})],
@@ -205,7 +202,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         head="predictor",
         horizons=200,
         horizon=None,
-        undo_pos_weight=False,
+        probability="held_out",
         standardize=False,
         min_steps=100,
         monitor="valid_loss",
@@ -216,7 +213,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         self.head = head
         self.horizons = horizons
         self.horizon = horizon
-        self.undo_pos_weight = undo_pos_weight
+        self.probability = probability
         self.standardize = standardize
         self.min_steps = min_steps
         self.monitor = monitor
@@ -267,7 +264,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             self._check_encoder_features()
             source = self.pretrainer_.panel_rows(rows)  # X is read once
         train_source, scaler = self._training_source(source, known, device)
-        self.net_ = fit_event_net(
+        self.net_, held_out = fit_event_net(
             self._network_builder(
                 partial(self._event_module, width=self._width(train_source), scaler=scaler)
             ),
@@ -277,6 +274,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             monitor=self.monitor,
             min_steps=self.min_steps,
         )
+        self.held_out_map_ = self._held_out_map(train_source, held_out, labels, known)
         self.history_ = self.net_.history
         self._survival_train_ = y  # the censoring data of make_survival_scorer(y_train="fit")
         return self
@@ -407,6 +405,14 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         scale = np.maximum(labelled.std(axis=0), 1e-6)
         return source, EmbeddingScaler(mean=labelled.mean(axis=0), scale=scale)
 
+    def _held_out_map(self, source, held_out, labels, known):
+        """``(a, b)`` fitted on the held-out rows' known cells, or None without both classes."""
+        if not len(held_out):
+            return None
+        surface = surface_rows(self.net_.module_, source, held_out, batch_size=256)
+        cells = known[held_out]
+        return fit_logit_map(surface[cells], labels[held_out][cells])
+
     def _width(self, source) -> int:
         if isinstance(source, EmbeddingRows):
             return source.width
@@ -471,8 +477,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         -------
         surface : ndarray of float32, shape (n_rows or len(rows), horizons)
             ``surface[i, k-1]`` = P(event within k steps of row i); in [0, 1]
-            and non-decreasing along axis 1; mapped back from the class
-            weight's odds shift when ``undo_pos_weight=True``.
+            and non-decreasing along axis 1; on the scale ``probability`` sets.
         """
         batch_size = check_batch_size(batch_size)
         source = self._rows(X)
@@ -480,9 +485,21 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         surface = surface_rows(
             self.net_.module_, source, rows, batch_size=batch_size, progress=self.verbose >= 2
         )
-        if self.undo_pos_weight and self.pos_weight_ != 1.0:
-            surface = unweighted_probability(surface, self.pos_weight_)
-        return surface
+        return apply_logit_map(surface, self.probability_map_)
+
+    @property
+    def probability_map_(self):
+        """``(a, b)`` of the map ``sigmoid(a logit(p) + b)`` that ``probability`` applies, or None.
+
+        Read at each prediction, so ``set_params(probability=...)`` after
+        ``fit`` changes the scale without refitting (like ``horizon``).
+        """
+        check_is_fitted(self)
+        if self.probability == "weighted":
+            return None
+        if self.probability == "held_out" and self.held_out_map_ is not None:
+            return self.held_out_map_
+        return odds_map(self.pos_weight_)
 
     @property
     def n_parameters_(self) -> dict:
