@@ -407,8 +407,19 @@ def _check_not_flat(X: pd.DataFrame) -> None:
     )
 
 
+def _check_not_text(X, name: str = "X") -> None:
+    """A file name or other text is not data: say so before numpy tries to read it as numbers."""
+    if isinstance(X, str | bytes | os.PathLike):
+        raise ValueError(
+            f"{name} is a {type(X).__name__} ({str(X)[:60]!r}), not data; pass the series as "
+            "a DataFrame (one column per sensor, a (series id, time) MultiIndex for several "
+            "series) or an array: read a file first, e.g. with pandas.read_csv."
+        )
+
+
 def _check_container(X) -> None:
-    """Refuse a list/tuple of series, which sklearn would read as one ragged array."""
+    """Refuse text and a list/tuple of series, which sklearn would read as one ragged array."""
+    _check_not_text(X)
     if not isinstance(X, list | tuple) or len(X) == 0:
         return
     if all(isinstance(x, pd.DataFrame | pd.Series) for x in X):
@@ -791,4 +802,10 @@ def series_ids(X) -> np.ndarray:
         return np.repeat(np.arange(X.shape[0]), X.shape[2])
     if _is_multiindex_frame(X):
         return np.asarray(X.index.get_level_values(0))
+    _check_not_text(X)
+    if X is None or not hasattr(X, "__len__"):
+        raise ValueError(
+            f"X must be a DataFrame, a 2-D array-like or a 3-D array of series, got "
+            f"{type(X).__name__}."
+        )
     return np.zeros(len(X), dtype=np.int64)

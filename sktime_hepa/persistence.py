@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -190,6 +191,16 @@ def _plain(value):
     raise TypeError(type(value).__name__)
 
 
+def _weights_path(path) -> Path:
+    """``path`` as a Path, or a TypeError that says what a path is."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"path must be a str or os.PathLike naming a weights file, got "
+            f"{type(path).__name__} ({path!r})."
+        )
+    return Path(path)
+
+
 def save_weights(estimator, path) -> Path:
     """Save a fitted torch estimator's weights and what rebuilds it, without pickle.
 
@@ -216,6 +227,7 @@ def save_weights(estimator, path) -> Path:
         stored, and the loaded estimator has the parameter's default.
     """
     st = _safetensors()
+    path = _weights_path(path)
     if isinstance(estimator, FrozenEstimator):
         estimator = estimator.estimator
     if hasattr(estimator, "steps"):
@@ -244,7 +256,6 @@ def save_weights(estimator, path) -> Path:
             "callbacks, a RandomState, ...). load_weights gives them their default values.",
             WeightsWarning,
         )
-    path = Path(path)
     metadata = {"format": "pt", METADATA_KEY: json.dumps(doc)}
     st.torch.save_file(writer.tensors, path, metadata=metadata)
     return path
@@ -269,7 +280,7 @@ def weights_info(path) -> dict:
         ``estimator`` (the node tree: ``class``, ``params``, ``fitted``).
     """
     st = _safetensors()
-    path = Path(path)
+    path = _weights_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no weights file at {path}.")
     try:

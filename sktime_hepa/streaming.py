@@ -131,8 +131,10 @@ class SurfaceStream:
         has already moved beyond; refit or start a new ``SurfaceStream``). A
         DataFrame's columns are read by name when the model was fitted on named
         columns, whatever their order; a missing sensor is a ValueError naming
-        it. Rows of several series may be interleaved in one chunk; the output
-        keeps the input's row order.
+        it, and a column the model was not fitted on (a flat frame's id and time
+        columns included) is refused too. Rows of several series may be
+        interleaved in one chunk; the output keeps the input's row order. An
+        empty chunk returns an empty surface and changes nothing.
 
         Parameters
         ----------
@@ -180,6 +182,13 @@ class SurfaceStream:
                 f"X_new lacks the sensor column(s) {missing} the model was fitted on "
                 f"(it has {list(X_new.columns)})."
             )
+        extra = [c for c in X_new.columns if c not in set(names)]
+        if extra:  # a flat frame's id/time columns, or a sensor the model never saw
+            raise ValueError(
+                f"X_new has column(s) {extra} the model was not fitted on (its sensors: "
+                f"{list(names)}); pass series ids and times as a (series id, time) "
+                "MultiIndex, not as columns, and drop other columns."
+            )
         return X_new[list(names)]
 
     def _check_order(self, key, times):
@@ -206,7 +215,13 @@ class SurfaceStream:
         return values[-1]
 
     def _update_one(self, key, part, batch_size: int) -> np.ndarray:
-        values = np.asarray(part, dtype=np.float64)
+        try:
+            values = np.asarray(part, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"X_new holds values that are not numbers ({exc}); every sensor column must "
+                "be numeric (NaN marks a missing value under missing='mask')."
+            ) from None
         if values.ndim != 2:
             raise ValueError(f"new rows must be 2-D (steps, sensors), got shape {values.shape}.")
         if not len(values):
