@@ -1,18 +1,19 @@
 """HEPA's probability scales (``probability=``) on test data, beside the age floor.
 
 The positively weighted survival BCE ranks well but shifts the odds of every
-cell. ``HEPAEventPredictor(probability=...)`` maps the trained surface with one
-increasing function (rankings kept): "weighted" (as trained, the paper's),
-"unweighted" (odds divided by ``pos_weight_``, the theory) or "held_out"
-(Platt scaling fitted on the series the fit held out for early stopping, the
-default). For each (dataset, seed) HEPA is fitted once as ``benchmarks.run``
-fits it (method ``hepa``, 100 % labels, ``default`` budget) and its test
-surface is scored under each scale, and the age floor beside it: h-AUROC, ECE
-and Brier over every known cell, and at the horizon K (what ``predict_proba``
-answers by default) the Brier score and the share of rows ``predict`` flags
-against the true share with an event within K. One record per (dataset, seed,
-scale) in ``benchmarks/results/probability.jsonl``; ``--figure`` also draws
-the reliability diagram of each scale (``docs/figures/probability_<dataset>.png``).
+cell. ``HEPAEventPredictor(probability=...)`` maps each horizon of the trained
+surface by an increasing function (rankings kept): "weighted" (as trained,
+the paper's), "unweighted" (odds divided by ``pos_weight_``, the theory) or
+"held_out" (Platt scaling whose slope and intercept are quadratic in log dt,
+fitted on the series the fit held out for early stopping; the default). For
+each (dataset, seed) HEPA is fitted once as ``benchmarks.run`` fits it
+(method ``hepa``, 100 % labels, ``default`` budget) and its test surface is
+scored under each scale, with the age floor beside it: h-AUROC, ECE and Brier
+over every known cell, and at the horizon K (what ``predict_proba`` answers
+by default) the Brier score and the share of rows ``predict`` flags against
+the true share with an event within K. One record per (dataset, seed, scale)
+in ``benchmarks/results/probability.jsonl``; ``--figure`` also draws the
+reliability diagram of each scale (``docs/figures/probability_<dataset>.png``).
 
 Without ``--dataset`` it runs on the synthetic run-to-failure set (seconds;
 printed, not recorded).
@@ -101,7 +102,7 @@ def run_dataset_seed(name: str, seed: int, commit: str, figure: bool, budget_nam
                 "pos_weight": float(model.pos_weight_),
                 "held_out_map": None
                 if model.held_out_map_ is None
-                else [float(v) for v in model.held_out_map_],
+                else np.asarray(model.held_out_map_).tolist(),
                 "horizons": int(data.horizons),
                 "n_test_rows_scored": int(len(rows)),
                 "test_row_stride": data.test_stride,

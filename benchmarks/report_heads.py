@@ -92,9 +92,11 @@ def probability_section(path: Path = PROBABILITY) -> list[str]:
         "HEPA at 100 % labels, fitted once per seed as in the main table, its test surface "
         "read under each `probability` scale, beside the age floor. `weighted`: as trained "
         "with the positively weighted BCE (the paper's); `unweighted`: odds divided by "
-        "`pos_weight_`; `held_out` (the default): Platt scaling of all cells at once, "
-        "fitted on the series the fit held out for early stopping. Every scale is one "
-        "increasing map, so h-AUROC is the same. ECE and Brier over every known cell; at "
+        "`pos_weight_`; `held_out` (the default): Platt scaling whose slope and intercept "
+        "are quadratic in log dt, fitted on the series the fit held out for early "
+        "stopping, then the running maximum along dt. Every scale maps each horizon by an "
+        "increasing function, so each horizon's ranking is kept (h-AUROC moves only "
+        "where the running maximum acts). ECE and Brier over every known cell; at "
         "K (what `predict_proba` answers by default): the Brier score, the share of rows "
         "`predict` flags (p > 0.5) and the true share with an event within K.",
         "",

@@ -102,18 +102,20 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         The scale of the surface (and so of ``predict_proba`` and ``predict``).
         The survival BCE weighs positive cells by ``pos_weight_`` (the paper's
         ``w+ = N_neg / N_pos``), which ranks well but over-states
-        probabilities. Each option is one increasing map
-        ``sigmoid(a logit(p) + b)`` applied to every cell (``probability_map_``),
-        so the surface stays non-decreasing in dt and every ranking (h-AUROC)
-        is unchanged. "held_out": ``a, b`` fitted by maximum likelihood on
-        the series the fit held out for early stopping (falls back to
-        "unweighted" without them). Read at prediction: ``set_params`` after
-        ``fit`` switches the scale without refitting. "unweighted": ``a = 1, b = -log w+``, the
-        odds shift of the weighting in theory. "weighted": the surface as
+        probabilities, and not by the same factor at every horizon. Each
+        option maps each horizon's column by an increasing function
+        ``sigmoid(a_k logit(p) + b_k)`` (``probability_map_``), so every
+        per-horizon ranking is kept. "held_out": ``a_k, b_k`` quadratic in
+        ``log k``, fitted by maximum likelihood on the series the fit held
+        out for early stopping, then the running maximum along dt keeps the
+        surface a CDF (falls back to "unweighted" without held-out series).
+        Read at prediction: ``set_params`` after ``fit`` switches the scale
+        without refitting. "unweighted": ``a_k = 1, b_k = -log w+``, the odds
+        shift of the weighting in theory. "weighted": the surface as
         trained (the paper's). Measured on FD001 and the synthetic set by
         ``python -m benchmarks.probability`` (docs/design.md, "Probabilities").
-        For a map per horizon fit a ``SurfaceCalibrator`` on other held-out
-        series.
+        For a free (isotonic) map per horizon fit a ``SurfaceCalibrator`` on
+        other held-out series.
     standardize : bool, default=False
         z-score the frozen ``h_t`` per dimension (statistics of the labelled
         training rows, stored in the network) before the predictor or head.
@@ -139,10 +141,11 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         ``classes_[1]`` is the event.
     pos_weight_ : float
         N_neg / N_pos over the known training cells.
-    held_out_map_ : ndarray of shape (2,) or None
-        ``(a, b)`` of the map ``sigmoid(a logit(p) + b)`` fitted on the
-        held-out series' known cells; None without a held-out part holding
-        both classes. ``probability_map_`` is the map in use.
+    held_out_map_ : ndarray of shape (2, 3) or None
+        Coefficients of the slope ``a_k`` and intercept ``b_k`` (rows) in
+        powers of ``log k / log K`` (columns), fitted on the held-out series'
+        known cells; None without a held-out part holding both classes.
+        ``probability_map_`` is the map in use.
     history_ : skorch.History
         Per-epoch losses and ``valid_auroc``.
     n_features_in_ : int
@@ -406,12 +409,11 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         return source, EmbeddingScaler(mean=labelled.mean(axis=0), scale=scale)
 
     def _held_out_map(self, source, held_out, labels, known):
-        """``(a, b)`` fitted on the held-out rows' known cells, or None without both classes."""
+        """The logit map fitted on the held-out rows' known cells, or None without both classes."""
         if not len(held_out):
             return None
         surface = surface_rows(self.net_.module_, source, held_out, batch_size=256)
-        cells = known[held_out]
-        return fit_logit_map(surface[cells], labels[held_out][cells])
+        return fit_logit_map(surface, labels[held_out], known[held_out])
 
     def _width(self, source) -> int:
         if isinstance(source, EmbeddingRows):
@@ -489,7 +491,10 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
 
     @property
     def probability_map_(self):
-        """``(a, b)`` of the map ``sigmoid(a logit(p) + b)`` that ``probability`` applies, or None.
+        """Coefficients of the map ``sigmoid(a_k logit(p) + b_k)`` that ``probability`` applies.
+
+        None for "weighted"; shape (2, degree + 1) otherwise (slope and
+        intercept in powers of ``log k / log K``).
 
         Read at each prediction, so ``set_params(probability=...)`` after
         ``fit`` changes the scale without refitting (like ``horizon``).
