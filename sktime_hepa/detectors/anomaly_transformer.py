@@ -29,8 +29,11 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
     Anomaly-attention layers (softmax self-attention plus a learnable Gaussian
     prior per head) reconstruct the window; training is the original's
     minimax game on the association discrepancy (both phases summed, one
-    backward); a row's score is its step's reconstruction MSE weighted by a
-    softmax-like weight of the negative association discrepancy.
+    backward); a row's score (``readout="edge"``, the default) is its step's
+    reconstruction MSE weighted by ``2 sigmoid((disc_t - loc) / scale)``, a
+    weight that grows with the step's association discrepancy, standardised
+    on held-out rows (the code's sign, which favours a low discrepancy, is
+    ``readout="population"``).
     ``transform`` returns the final-norm output at that step.
 
     Faithful to ``thuml/Anomaly-Transformer`` (``scripts/SMAP.sh``,
