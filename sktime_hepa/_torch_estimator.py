@@ -252,6 +252,20 @@ class TorchEstimatorMixin:
             self.callbacks = _set_callback_params(self.callbacks, nested)
         return self
 
+    def network_recipe(self):
+        """The :class:`~sktime_hepa._training.NetworkRecipe` of this estimator's network.
+
+        Read from the fitted state (the number of sensors, the encoder width),
+        so it is available once ``fit`` has set those, and it is what ``fit``
+        trains, what ``warm_start`` continues and what ``load_weights``
+        rebuilds before loading the stored weights. Each family implements it.
+
+        Returns
+        -------
+        recipe : NetworkRecipe
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not describe its network.")
+
     def _warm(self) -> bool:
         """Whether this ``fit`` continues the fitted network (``warm_start``)."""
         return bool(self.warm_start) and hasattr(self, "net_")

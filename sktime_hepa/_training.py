@@ -84,6 +84,20 @@ class Stage:
     callbacks: tuple = ()
 
 
+@dataclass(frozen=True)
+class NetworkRecipe:
+    """How an estimator's network is made: what ``fit`` trains and ``load_weights`` rebuilds.
+
+    ``build()`` returns a freshly initialised module of the fitted shapes;
+    ``criterion`` is the training loss; ``stage`` the training stage (without
+    data when the recipe only rebuilds a network).
+    """
+
+    build: object
+    criterion: object
+    stage: Stage = Stage()
+
+
 def resolve_device(device: str) -> str:
     """Map "auto" to "cuda" when available, else "cpu"; check explicit requests.
 

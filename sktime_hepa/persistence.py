@@ -39,12 +39,9 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
-from ._training import Stage, TrainingSettings, fit_net, resolve_device, seeded
-from .encoders._base import EncoderTransformer, SelfSupervisedEncoder, SupervisedEncoder
-from .nn.hepa import EmbeddingScaler
-from .nn.losses import SurvivalBCELoss
+from ._torch_estimator import TorchEstimatorMixin
+from ._training import TrainingSettings, fit_net, resolve_device, seeded
 from .panel import warn_at_caller
-from .surfaces.hepa import HEPAEventPredictor
 
 __all__ = ["WeightsWarning", "load_weights", "save_weights", "weights_info"]
 
@@ -80,7 +77,7 @@ def _major_minor(version: str) -> tuple[int, int]:
 
 
 def _is_torch_estimator(obj) -> bool:
-    return isinstance(obj, EncoderTransformer | HEPAEventPredictor)
+    return isinstance(obj, TorchEstimatorMixin)
 
 
 def _object_class_path(obj) -> str:
@@ -400,11 +397,13 @@ class _Reader:
     def net(self, est, prefix: str):
         """The fitted net of ``est``, built as ``fit`` builds it, holding the stored weights."""
         state = {k[len(prefix) :]: t for k, t in self.tensors.items() if k.startswith(prefix)}
-        build, criterion, stage = _network_recipe(est, state)
+        if not isinstance(est, TorchEstimatorMixin):
+            raise ValueError(f"{type(est).__name__} holds no torch network to rebuild.")
+        recipe = est.network_recipe()  # the network fit trains, from the fitted state
         settings = TrainingSettings.from_estimator(est, device=self.device, seed=0)
         # zero epochs: the training path only builds and initialises the net
         settings = replace(settings, max_epochs=0, verbose=0, callbacks=None, accelerator=None)
-        net = fit_net(build, criterion, None, None, settings, stage)
+        net = fit_net(recipe.build, recipe.criterion, None, None, settings, recipe.stage)
         try:
             net.module_.load_state_dict(state, strict=True)
         except RuntimeError as exc:
@@ -413,30 +412,6 @@ class _Reader:
                 f"{type(est).__name__}'s stored parameters build: {exc}"
             ) from None
         return net
-
-
-def _network_recipe(est, state: dict):
-    """``(build_module, criterion, Stage)`` of the net ``est.fit`` would train."""
-    if isinstance(est, SelfSupervisedEncoder):
-        n_channels = len(est.mean_)
-        stage = est._stage(est.context_length)  # no data: no collate
-        return lambda: est._build_module(n_channels), est._criterion(), stage
-    if isinstance(est, SupervisedEncoder):
-        n_channels = len(est.mean_)
-        # the positive weight is a training setting; prediction does not read it
-        return lambda: est._event_module(n_channels), SurvivalBCELoss(pos_weight=1.0), Stage()
-    if isinstance(est, HEPAEventPredictor):
-        pre = est.pretrainer_
-        width = est.n_features_in_ if pre is None else pre.encoder_module_.d_model
-        scaler = None
-        if "scaler.mean" in state:  # standardize=True: its statistics are in the weights
-            scaler = EmbeddingScaler(mean=np.zeros(width), scale=np.ones(width))
-
-        def build():
-            return est._event_module(width=width, scaler=scaler)
-
-        return build, SurvivalBCELoss(pos_weight=est.pos_weight_), Stage()
-    raise ValueError(f"{type(est).__name__} holds no torch network to rebuild.")
 
 
 def _tensor_digest(tensors: dict) -> str:

@@ -26,6 +26,7 @@ from .._rows import EMBEDDING_PREFIXES, HEPAEmbeddings, PanelRows, PretrainWindo
 from .._split import split_segments
 from .._torch_estimator import TorchEstimatorMixin
 from .._training import (
+    NetworkRecipe,
     Stage,
     TrainingSettings,
     fit_event_net,
@@ -37,6 +38,7 @@ from ..diagnostics import COLLAPSE_COSINE, CollapseWarning, embedding_stats, is_
 from ..nn.dt_mlp_head import DtMLPHead
 from ..nn.encoder import HEPAEncoder
 from ..nn.hepa import EventModule
+from ..nn.losses import SurvivalBCELoss
 from ..panel import Panel, as_panel, fit_channel_scaling
 from ..targets import survival_cells, validate_event_target
 
@@ -278,18 +280,41 @@ class SelfSupervisedEncoder(EncoderTransformer):
         panel = self._scaled_training_panel(X)
         rows = self._training_rows(panel)
         train_ds, valid_ds = self._pretraining_windows(panel, seed)
+        recipe = self.network_recipe(series=panel.series, context_length=rows.context_length)
         self.net_ = fit_net(
-            self._network_builder(lambda: self._build_module(panel.n_channels)),
-            self._criterion(),
+            self._network_builder(recipe.build),
+            recipe.criterion,
             train_ds,
             valid_ds,
             TrainingSettings.from_estimator(self, device=device, seed=seed),
-            self._stage(rows.context_length, panel.series),
+            recipe.stage,
         )
         self.history_ = self.net_.history
         self.collapse_stats_ = self._check_collapse(rows, seed)
         self._after_pretraining(rows, valid_ds.segments if valid_ds else train_ds.segments, seed)
         return self
+
+    def network_recipe(self, *, series=None, context_length=None) -> NetworkRecipe:
+        """The pretraining network of the fitted sensors, its loss and its stage.
+
+        Parameters
+        ----------
+        series : list of ndarray, optional
+            The scaled training series the stage cuts batches from; None for a
+            recipe without data (rebuilding a fitted network).
+        context_length : int, optional
+            The resolved context length of the batches (with ``series``).
+
+        Returns
+        -------
+        recipe : NetworkRecipe
+        """
+        n_channels = len(self.mean_)  # the fitted scaling knows the sensors
+        return NetworkRecipe(
+            build=lambda: self._build_module(n_channels),
+            criterion=self._criterion(),
+            stage=self._stage(context_length, series),
+        )
 
     def _stage(self, context_length: int, series=None) -> Stage:
         """The pretraining stage: its batches, loss parts and callbacks (``series``: the data)."""
@@ -399,13 +424,29 @@ class SupervisedEncoder(EncoderTransformer):
             y, self.horizons, task="the encoder cannot be trained on the event task"
         )
         self.net_, _ = fit_event_net(
-            self._network_builder(lambda: self._event_module(panel.n_channels)),
+            self._network_builder(self.network_recipe().build),
             self._training_rows(panel),
             (labels, known, pos_weight),
             TrainingSettings.from_estimator(self, device=device, seed=seed),
         )
         self.history_ = self.net_.history
         return self
+
+    def network_recipe(self) -> NetworkRecipe:
+        """The event network (backbone and dt-MLP head) of the fitted sensors, and its loss.
+
+        ``fit_event_net`` weighs the loss's positive cells by the training
+        data's ``N_neg / N_pos``; a rebuilt network, which only predicts, gets 1.
+
+        Returns
+        -------
+        recipe : NetworkRecipe
+        """
+        n_channels = len(self.mean_)
+        return NetworkRecipe(
+            build=lambda: self._event_module(n_channels),
+            criterion=SurvivalBCELoss(pos_weight=1.0),
+        )
 
     def _event_module(self, n_channels: int) -> EventModule:
         backbone = self._backbone(n_channels)

@@ -19,6 +19,7 @@ from .._inference import embed_rows, surface_rows
 from .._rows import EmbeddingRows, is_embeddings, read_embeddings
 from .._torch_estimator import TorchEstimatorMixin
 from .._training import (
+    NetworkRecipe,
     TrainingSettings,
     fit_event_net,
     fit_seed,
@@ -30,6 +31,7 @@ from ..encoders._base import check_batch_size, check_rows
 from ..nn.dt_mlp_head import DtMLPHead
 from ..nn.event_head import EventHead, LinearProbeHead
 from ..nn.hepa import EmbeddingScaler, EventModule
+from ..nn.losses import SurvivalBCELoss
 from ..nn.predictor import HorizonPredictor
 from ..panel import as_panel
 from ..targets import survival_cells, validate_event_target
@@ -268,9 +270,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             source = self.pretrainer_.panel_rows(rows)  # X is read once
         train_source, scaler = self._training_source(source, known, device)
         self.net_, held_out = fit_event_net(
-            self._network_builder(
-                partial(self._event_module, width=self._width(train_source), scaler=scaler)
-            ),
+            self._network_builder(self.network_recipe(scaler=scaler).build),
             train_source,
             (labels, known, self.pos_weight_),
             TrainingSettings.from_estimator(self, device=device, seed=seed),
@@ -415,10 +415,28 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         surface = surface_rows(self.net_.module_, source, held_out, batch_size=256)
         return fit_logit_map(surface, labels[held_out], known[held_out])
 
-    def _width(self, source) -> int:
-        if isinstance(source, EmbeddingRows):
-            return source.width
-        return self.pretrainer_.encoder_module_.d_model
+    def network_recipe(self, *, scaler=None) -> NetworkRecipe:
+        """The event network of the fitted encoder width and mode, and its loss.
+
+        Parameters
+        ----------
+        scaler : EmbeddingScaler, optional
+            The embedding statistics of ``standardize=True`` (``fit`` passes
+            them; a rebuilt network gets placeholders that its stored weights
+            replace).
+
+        Returns
+        -------
+        recipe : NetworkRecipe
+        """
+        pre = self.pretrainer_
+        width = self.n_features_in_ if pre is None else pre.encoder_module_.d_model
+        if scaler is None and self.standardize:
+            scaler = EmbeddingScaler(mean=np.zeros(width), scale=np.ones(width))
+        return NetworkRecipe(
+            build=partial(self._event_module, width=width, scaler=scaler),
+            criterion=SurvivalBCELoss(pos_weight=getattr(self, "pos_weight_", 1.0)),
+        )
 
     def _event_module(self, *, width: int, scaler) -> EventModule:
         """The network: (copied) encoder and predictor, a new head, the mode's frozen parts."""
