@@ -20,6 +20,12 @@ directory::
 Needs matplotlib: ``pip install "sktime_hepa[plot]"``.
 """
 
+# %%
+# Settings
+# --------
+# Two budgets: ``--quick`` (or ``SKTIME_HEPA_QUICK=1``, which the documentation
+# build sets) is well under a minute on a CPU.
+
 from __future__ import annotations
 
 import argparse
@@ -64,94 +70,122 @@ BUDGETS = {
 }
 
 
-def output_dir(arg) -> Path:
-    """``--out``, else $SKTIME_HEPA_PLOT_DIR, else a new temporary directory."""
-    path = arg or os.environ.get("SKTIME_HEPA_PLOT_DIR") or tempfile.mkdtemp(prefix="hepa_plots_")
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+PARSER = argparse.ArgumentParser(description="Draw the sktime_hepa.plotting Displays.")
+PARSER.add_argument(
+    "--quick",
+    action="store_true",
+    default=os.environ.get("SKTIME_HEPA_QUICK", "").strip().lower() not in ("", "0", "false", "no"),
+    help="tiny budget (well under a minute)",
+)
+PARSER.add_argument("--out", default=None, help="directory for the PNG files")
+PARSER.add_argument("--seed", type=int, default=0)
+args, _ = PARSER.parse_known_args()  # the docs build runs this file with its own argv
+budget = BUDGETS["quick" if args.quick else "default"]
+K = budget["horizons"]
+out = Path(args.out or os.environ.get("SKTIME_HEPA_PLOT_DIR") or tempfile.mkdtemp(prefix="hepa_"))
+out.mkdir(parents=True, exist_ok=True)
+start = time.perf_counter()
+figures = {}
+
+# %%
+# Data and models
+# ---------------
+# One row per (unit, cycle), split by unit so that no unit straddles the
+# split. The pretrainer is fitted once, without labels, and frozen
+# (``FrozenEstimator``); each event predictor trains its predictor and head on
+# it (pred-FT). Two baselines stand beside it.
+
+X, y = make_run_to_failure(**budget["data"], n_conditions=1, random_state=args.seed)
+units = series_ids(X)
+split = GroupShuffleSplit(n_splits=1, test_size=0.3, random_state=args.seed)
+train, test = next(split.split(X, groups=units))
+X_train, y_train, X_test, y_test = X.iloc[train], y[train], X.iloc[test], y[test]
+test_units = series_ids(X_test)
+
+settings = dict(context_length=32, patch_size=4, device="auto", random_state=args.seed)
+pretrainer = HEPAPretrainer(**budget["pretrainer"], **settings).fit(X_train)
+frozen = FrozenEstimator(pretrainer)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Draw the sktime_hepa.plotting Displays.")
-    parser.add_argument("--quick", action="store_true", help="tiny budget (well under a minute)")
-    parser.add_argument("--out", default=None, help="directory for the PNG files")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    budget = BUDGETS["quick" if args.quick else "default"]
-    K = budget["horizons"]
-    out = output_dir(args.out)
-    start = time.perf_counter()
-
-    # Data: one row per (unit, cycle), split by unit so no unit straddles the split.
-    X, y = make_run_to_failure(**budget["data"], n_conditions=1, random_state=args.seed)
-    units = series_ids(X)
-    split = GroupShuffleSplit(n_splits=1, test_size=0.3, random_state=args.seed)
-    train, test = next(split.split(X, groups=units))
-    X_train, y_train, X_test, y_test = X.iloc[train], y[train], X.iloc[test], y[test]
-    test_units = series_ids(X_test)
-
-    # Models: the pretrainer is fitted once (no labels) and frozen; the event
-    # predictor trains its predictor and head on it (pred-FT).
-    settings = dict(context_length=32, patch_size=4, device="auto", random_state=args.seed)
-    pretrainer = HEPAPretrainer(**budget["pretrainer"], **settings).fit(X_train)
-    frozen = FrozenEstimator(pretrainer)
-
-    def hepa(seed=args.seed):
-        return HEPAEventPredictor(
-            frozen, horizons=K, device="auto", random_state=seed, **budget["finetune"]
-        )
-
-    models = {
-        "HEPA": hepa().fit(X_train, y_train),
-        "AgeBaseline": AgeBaseline(horizons=K).fit(X_train, y_train),
-        "RidgeBaseline": RidgeBaseline(horizons=K).fit(X_train, y_train),
-    }
-    figures = {}
-
-    # The surface of one failing test unit: colour is p(event within dt of t).
-    failing = test_units[y_test["event"]]
-    unit = failing[0]
-    figures["surface"] = SurfaceDisplay.from_estimator(
-        models["HEPA"], X_test, y_test, series=unit
-    ).figure_
-
-    # Per-horizon AUROC of the three models on the test rows.
-    figures["horizon_auroc"] = HorizonAUROCDisplay.from_estimator(models, X_test, y_test).figure_
-
-    # Reliability of HEPA's surface at four horizons, each with its ECE.
-    figures["reliability"] = ReliabilityDisplay.from_estimator(
-        models["HEPA"], X_test, y_test, horizons=[1, K // 4, K // 2, K]
-    ).figure_
-
-    # PCA trajectories of the pretrained embeddings of four test units, coloured
-    # by the steps left to the failure (or to the end of observation).
-    shown = list(dict.fromkeys(test_units))[:4]
-    figures["embedding_trajectory"] = EmbeddingTrajectoryDisplay.from_estimator(
-        pretrainer, X_test, series=shown, y=y_test, color_by="time_to_event"
-    ).figure_
-
-    # Label efficiency: the head trained on a fraction of the training units'
-    # labels (the frozen pretrainer saw all of them, without labels).
-    train_units = np.unique(series_ids(X_train))
-    fractions, seeds = budget["fractions"], budget["seeds"]
-    scores = np.full((len(fractions), len(seeds)), np.nan)
-    for j, seed in enumerate(seeds):
-        order = np.random.default_rng(seed).permutation(train_units)
-        for i, fraction in enumerate(fractions):
-            keep = np.isin(series_ids(X_train), order[: max(2, round(fraction * len(order)))])
-            model = hepa(seed).fit(X_train[keep], y_train[keep])
-            scores[i, j] = h_auroc_score(y_test, model.predict_surface(X_test))
-    figures["label_efficiency"] = LabelEfficiencyDisplay.from_values(
-        fractions, {"HEPA (pred-FT)": scores}, dataset="synthetic"
-    ).figure_
-
-    for name, figure in figures.items():
-        figure.savefig(out / f"{name}.png", dpi=100, bbox_inches="tight")
-    print(f"{len(figures)} figures in {out} ({time.perf_counter() - start:.0f} s):")
-    for name in figures:
-        print(f"  {name}.png")
+def hepa(seed=args.seed):
+    """A pred-FT event predictor on the frozen pretrainer."""
+    return HEPAEventPredictor(
+        frozen, horizons=K, device="auto", random_state=seed, **budget["finetune"]
+    )
 
 
-if __name__ == "__main__":
-    main()
+models = {
+    "HEPA": hepa().fit(X_train, y_train),
+    "AgeBaseline": AgeBaseline(horizons=K).fit(X_train, y_train),
+    "RidgeBaseline": RidgeBaseline(horizons=K).fit(X_train, y_train),
+}
+
+# %%
+# The surface of one failing unit
+# -------------------------------
+# Colour is ``p(event within dt of t)``: each column (a time t) is a CDF over
+# the horizon, and the surface should brighten towards the failure (marked).
+
+unit = test_units[y_test["event"]][0]
+figures["surface"] = SurfaceDisplay.from_estimator(
+    models["HEPA"], X_test, y_test, series=unit
+).figure_
+
+# %%
+# AUROC per horizon
+# -----------------
+# How well each model ranks the test rows at every horizon ``dt``; h-AUROC is
+# their mean.
+
+figures["horizon_auroc"] = HorizonAUROCDisplay.from_estimator(models, X_test, y_test).figure_
+
+# %%
+# Reliability
+# -----------
+# Predicted probability against the observed event frequency at four
+# horizons, each with its ECE (the diagonal is perfect calibration).
+
+figures["reliability"] = ReliabilityDisplay.from_estimator(
+    models["HEPA"], X_test, y_test, horizons=[1, K // 4, K // 2, K]
+).figure_
+
+# %%
+# Embedding trajectories
+# ----------------------
+# The first two principal components of the pretrained ``h_t`` of four test
+# units over their lives, coloured by the steps left to the failure (or to the
+# end of observation): the paper's Fig. 3b.
+
+shown = list(dict.fromkeys(test_units))[:4]
+figures["embedding_trajectory"] = EmbeddingTrajectoryDisplay.from_estimator(
+    pretrainer, X_test, series=shown, y=y_test, color_by="time_to_event"
+).figure_
+
+# %%
+# Label efficiency
+# ----------------
+# The head trained on a fraction of the training units' labels (the frozen
+# pretrainer saw all of them, without labels), over seeds.
+
+train_units = np.unique(series_ids(X_train))
+fractions, seeds = budget["fractions"], budget["seeds"]
+scores = np.full((len(fractions), len(seeds)), np.nan)
+for j, seed in enumerate(seeds):
+    order = np.random.default_rng(seed).permutation(train_units)
+    for i, fraction in enumerate(fractions):
+        keep = np.isin(series_ids(X_train), order[: max(2, round(fraction * len(order)))])
+        model = hepa(seed).fit(X_train[keep], y_train[keep])
+        scores[i, j] = h_auroc_score(y_test, model.predict_surface(X_test))
+figures["label_efficiency"] = LabelEfficiencyDisplay.from_values(
+    fractions, {"HEPA (pred-FT)": scores}, dataset="synthetic"
+).figure_
+
+# %%
+# The figures as files
+# --------------------
+
+for name, figure in figures.items():
+    figure.savefig(out / f"{name}.png", dpi=100, bbox_inches="tight")
+print(f"{len(figures)} figures in {out} ({time.perf_counter() - start:.0f} s):")
+for name in figures:
+    print(f"  {name}.png")
