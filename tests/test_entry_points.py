@@ -408,3 +408,82 @@ def test_every_public_callable_is_covered(fitted, rtf_data):
     assert not missing, f"public callables outside the hostile-input matrix: {sorted(missing)}"
     stale = (set(EXEMPT) | COVERED_ELSEWHERE) - _public_callables()
     assert not stale, f"names listed here that are no longer public: {sorted(stale)}"
+
+
+# -- the target y, for every entry point that reads one ------------------------------
+
+
+def _broken_targets(y) -> dict:
+    """Targets no entry point may read: wrong length, values, fields or type."""
+    negative = y.copy()
+    negative["time"][3] = -2.0
+    with_nan = y.copy()
+    with_nan["time"][3] = np.nan
+    return {
+        "None": None,
+        "too few rows": y[:-3],
+        "negative time": negative,
+        "NaN time": with_nan,
+        "three classes": np.arange(len(y)) % 3,
+        "one class": np.zeros(len(y), dtype=int),
+        "text": np.array(["x"] * len(y), dtype=object),
+        "2-D": np.column_stack([y["event"], y["time"]]).astype(float)[:, :, None],
+        "a scalar": 1.0,
+    }
+
+
+def _target_entry_points(models, X, y):
+    """name -> callable of one bad y: every public fit, score and display that reads y."""
+    hepa = models["HEPAEventPredictor"]
+    out = {}
+    from sktime_hepa.encoders import SupervisedEncoder
+    from sktime_hepa.surfaces import SurfaceEstimator
+
+    for name, model in models.items():
+        # self-supervised fits take y=None and ignore it (scikit-learn's convention)
+        reads_y = isinstance(model, SurfaceEstimator | SupervisedEncoder)
+        if reads_y and name not in ("SurfacePipeline", "SurfaceCalibrator"):
+            out[f"{name}.fit"] = lambda bad, m=model: clone(m).fit(X, bad)
+        if hasattr(model, "predict_surface"):
+            out[f"{name}.score"] = lambda bad, m=model: m.score(X, bad)
+    out["SurfaceCalibrator.fit"] = lambda bad: SurfaceCalibrator(
+        FrozenEstimator(hepa), method="sigmoid"
+    ).fit(X, bad)
+    out["EventGroupKFold.split"] = lambda bad: list(
+        EventGroupKFold(n_splits=2).split(X, bad, series_ids(X))
+    )
+    from sktime_hepa import metrics
+
+    out["h_auroc_scorer"] = lambda bad: metrics.h_auroc_scorer(hepa, X, bad)
+    out["make_survival_scorer"] = lambda bad: metrics.make_survival_scorer(
+        "time_dependent_auc", y_train=bad
+    )
+    return out
+
+
+#: Targets some entry points read as documented: per-step 0/1 labels of one class
+#: are refused by the fits, but a scorer or splitter may read a 1-D 0/1 array.
+TARGET_ANSWERS = {
+    ("EventGroupKFold.split", "one class"),  # no event: a warning-free plain grouped split
+    ("make_survival_scorer", "too few rows"),  # y_train is any training target, any length
+}
+
+
+def test_every_entry_point_refuses_a_broken_target(fitted, rtf_data):
+    X, y = rtf_data
+    failures = []
+    for entry, fn in _target_entry_points(fitted, X, y).items():
+        for mutation, bad in _broken_targets(y).items():
+            try:
+                kind, result = outcome(fn, bad)
+                if kind == "ok":
+                    assert (entry, mutation) in TARGET_ANSWERS, (
+                        f"{entry} answered y with {mutation} instead of refusing it"
+                    )
+                    continue
+                assert_clear_error(result, f"{entry} with y {mutation}")
+            except AssertionError as exc:
+                failures.append(str(exc).splitlines()[0])
+            except Exception as exc:  # noqa: BLE001
+                failures.append(f"{entry} with y {mutation}: {type(exc).__name__}: {exc}")
+    assert not failures, f"{len(failures)} gaps:\n" + "\n".join(failures)

@@ -158,7 +158,15 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
         y = np.asarray(y) if not hasattr(y, "dtype") else y
         if getattr(y.dtype, "names", None) is None:
             # per-step labels as fit reads them: classes_[1] is the event
-            y = (np.asarray(y) == self.classes_[1]).astype(np.int64)
+            y = np.asarray(y)
+            if y.ndim == 1 and not np.isin(y, self.classes_).all():
+                unseen = np.unique(y[~np.isin(y, self.classes_)])
+                raise ValueError(
+                    f"y holds per-step label(s) {unseen[:5].tolist()} that fit did not see "
+                    f"(classes_ = {self.classes_.tolist()}); per-step labels are the two "
+                    "classes of the fit, or pass a structured (event, time) target."
+                )
+            y = (y == self.classes_[1]).astype(np.int64)
         return h_auroc_scorer(self, X, y)
 
     def __sklearn_tags__(self):
