@@ -5,7 +5,9 @@ cell. ``HEPAEventPredictor(probability=...)`` maps each horizon of the trained
 surface by an increasing function (rankings kept): "weighted" (as trained,
 the paper's), "unweighted" (odds divided by ``pos_weight_``, the theory) or
 "held_out" (Platt scaling whose slope and intercept are quadratic in log dt,
-fitted on the series the fit held out for early stopping; the default). For
+fitted on the series the fit held out for early stopping; the default), and
+beside it the same map at other degrees in log dt (``held_out_degree0``: one
+map for every horizon; 1; 3), refitted on the same held-out rows. For
 each (dataset, seed) HEPA is fitted once as ``benchmarks.run`` fits it
 (method ``hepa``, 100 % labels, ``default`` budget) and its test surface is
 scored under each scale, with the age floor beside it: h-AUROC, ECE and Brier
@@ -63,6 +65,30 @@ def score_surface(y, surface) -> dict:
     }
 
 
+#: Other degrees (in log dt) of the held-out map, refitted on the same held-out rows:
+#: 0 is one map for every horizon.
+VARIANT_DEGREES = (0, 1, 3)
+
+
+def degree_variants(model, X_train, y_fit, X, rows) -> dict:
+    """The test surface under held-out maps of other degrees, fitted as the default one is."""
+    from sktime_hepa.surfaces._probability import apply_logit_map, fit_logit_map
+
+    held = model.held_out_rows_
+    if not len(held):
+        return {}
+    model.set_params(probability="weighted")
+    valid = model.predict_surface(X_train, rows=held)
+    labels, known = horizon_labels(y_fit[held], model.horizons)
+    test = model.predict_surface(X, rows=rows)
+    model.set_params(probability="held_out")
+    out = {}
+    for degree in VARIANT_DEGREES:
+        coef = fit_logit_map(valid, labels, known, degree=degree)
+        out[f"held_out_degree{degree}"] = apply_logit_map(test, coef)
+    return out
+
+
 def surfaces_of(model, age, X, rows) -> dict:
     """The test surface under each probability scale (one fit), and the age floor's."""
     out = {}
@@ -91,6 +117,7 @@ def run_dataset_seed(name: str, seed: int, commit: str, figure: bool, budget_nam
     surfaces = surfaces_of(model, age, data.X_test, rows)
     if figure:
         draw(name, seed, y, surfaces)
+    surfaces.update(degree_variants(model, data.X_train, y_fit, data.X_test, rows))
     records = []
     for scale, surface in surfaces.items():
         records.append(

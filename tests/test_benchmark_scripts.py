@@ -306,7 +306,8 @@ def test_probability_scales_benchmark(tmp_path):
     out = tmp_path / "probability.jsonl"
     probability.main([*SMOKE, "--out", str(out)])
     records = {r["scale"]: r for r in _records(out)}
-    assert set(records) == {"weighted", "unweighted", "held_out", "age"}
+    variants = {f"held_out_degree{d}" for d in probability.VARIANT_DEGREES}
+    assert set(records) == {"weighted", "unweighted", "held_out", "age"} | variants
     for scale in probability.SCALES:  # per-horizon ranks kept; the running max may move a few
         assert records[scale]["h_auroc"] == pytest.approx(records["weighted"]["h_auroc"], abs=0.01)
         assert 0.0 <= records[scale]["flagged_at_k"] <= 1.0

@@ -143,6 +143,9 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         ``classes_[1]`` is the event.
     pos_weight_ : float
         N_neg / N_pos over the known training cells.
+    held_out_rows_ : ndarray of int
+        The labelled rows of X (row numbers) that the fit held out for early
+        stopping and for ``held_out_map_``; empty without a validation part.
     held_out_map_ : ndarray of shape (2, 3) or None
         Coefficients of the slope ``a_k`` and intercept ``b_k`` (rows) in
         powers of ``log k / log K`` (columns), fitted on the held-out series'
@@ -277,6 +280,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             monitor=self.monitor,
             min_steps=self.min_steps,
         )
+        self.held_out_rows_ = held_out
         self.held_out_map_ = self._held_out_map(train_source, held_out, labels, known)
         self.history_ = self.net_.history
         self._survival_train_ = y  # the censoring data of make_survival_scorer(y_train="fit")
