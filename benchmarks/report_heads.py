@@ -98,20 +98,38 @@ def probability_section(path: Path = PROBABILITY) -> list[str]:
         "increasing function, so each horizon's ranking is kept (h-AUROC moves only "
         "where the running maximum acts). ECE and Brier over every known cell; at "
         "K (what `predict_proba` answers by default): the Brier score, the share of rows "
-        "`predict` flags (p > 0.5) and the true share with an event within K.",
+        "`predict` flags (p > 0.5) and the true share with an event within K. The held-out "
+        "map of other degrees (0: one map for every horizon) is refitted on the same "
+        "held-out rows, for comparison (the default's degree is 2).",
         "",
         "| dataset | scale | h-AUROC | ECE | Brier | Brier at K | flagged at K | true at K |",
         "|---|---|---|---|---|---|---|---|",
     ]
     names = dataset_rows([{"dataset": d} for d, _, _ in latest])
     for dataset, name in names.items():
-        for scale in ("weighted", "unweighted", "held_out", "age"):
+        scales = ("weighted", "unweighted", "held_out", "held_out_degree0")
+        scales += ("held_out_degree1", "held_out_degree3", "age")
+        for scale in scales:
             if not cells[(dataset, scale, "h_auroc")]:
                 continue
-            row = [name, f"`{scale}`" if scale != "age" else "age floor"]
+            label = f"`{scale}`" if scale != "age" else "age floor"
+            if scale.startswith("held_out_degree"):
+                label = f"held-out map of degree {scale[-1]} in log dt"
+            row = [name, label]
             row += [fmt(cells[(dataset, scale, m)], 3) for m in metrics]
             out.append("| " + " | ".join(row) + " |")
-    return out + [""]
+    out.append("")
+    figures = Path(__file__).resolve().parents[1] / "docs" / "figures"
+    for dataset in names:
+        if (figures / f"probability_{dataset}.png").is_file():
+            out += [
+                f"Reliability at three horizons, each scale, {names[dataset]} seed 0 (`--figure`):",
+                "",
+                f"![reliability of each probability scale, {dataset}]"
+                f"(figures/probability_{dataset}.png)",
+                "",
+            ]
+    return out
 
 
 HEAD_STABILITY = RESULTS.with_name("head_stability.jsonl")
