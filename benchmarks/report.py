@@ -467,6 +467,7 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         *detectors_section(bench=records),
         *report_related.readout_section(),
         *report_related.published_section(),
+        *report_related.quoted_reproductions(records),
         *probability_section(),
         *calibration_section(),
         *missing_data_section(),

@@ -241,7 +241,100 @@ def published_section(path: Path = PUBLISHED) -> list[str]:
             )
             + " |"
         )
-    return out + [""]
+    return out + ["", *_window_f1_bounds(meta)]
+
+
+def _window_f1_bounds(meta: dict) -> list[str]:
+    """Why the LSTM notebooks' window F1 is out of reach on these channels, measured.
+
+    Flagging 30 % of a channel's windows bounds its F1 by the share ``p`` of
+    anomalous windows: ``2 min(p, .3) / (p + .3)`` for a perfect ranking, and
+    ``2 p .3 / (p + .3)`` in expectation for random flags.
+    """
+    lines, auroc_gaps = [], []
+    for (system, dataset), r in meta.items():
+        channels = r.get("per_channel") or {}
+        if not channels or r.get("flagged_share") is None:
+            continue
+        q = float(r["flagged_share"])
+        p = np.array([c["anomalous_windows"] for c in channels.values()])
+        bound = float(np.mean(2 * np.minimum(p, q) / (p + q)))
+        chance = float(np.mean(2 * p * q / (p + q)))
+        published_auroc = r.get("published_auroc")
+        if published_auroc:
+            auroc_gaps.append(abs(r["auroc"] - published_auroc) / published_auroc)
+        lines.append(
+            f"* {NAMES.get(system, system)}, {DATASETS.get(dataset, dataset)} ({len(p)} "
+            f"channels, {q:.0%} of each channel's windows flagged): a perfect ranking "
+            f"reaches a macro window F1 of {bound:.3f}, random flags {chance:.3f}; ours "
+            f"{r['f1']:.3f} ({r['f1'] / bound:.0%} of the bound, AUROC {r['auroc']:.3f}), "
+            f"the published {r['published']:.3f} ({r['published'] / bound:.0%} of the bound"
+            + (f", AUROC {published_auroc:.3f})." if published_auroc else ").")
+        )
+    if not lines:
+        return []
+    return [
+        "Reading the LSTM gaps: the notebooks' rule flags a fixed share of windows, which "
+        "caps the F1 by each channel's share of anomalous windows (computed from the "
+        "records' per-channel shares):",
+        "",
+        *lines,
+        "",
+        f"Our AUROC is within {max(auroc_gaps):.0%} of the published one, so the rankings "
+        "are comparable, yet the published F1 needs a nearly perfect ranking (or more) on "
+        "the official SMAP/MSL channels. It therefore comes from another channel set or "
+        "labelling (the readme's 28 channels, with more anomalous windows), not from a "
+        "better model: the gap is measured in the data, not the implementation.",
+        "",
+    ]
+
+
+#: The HEPA paper's appendix H: MTS-JEPA as its authors reproduced it (h-AUROC).
+HEPA_PAPER_MTS_JEPA = {"smap": 0.49, "psm": 0.48, "mba": 0.88}
+
+
+def quoted_reproductions(records) -> list[str]:
+    """The pairs the published-protocol table cannot hold, each with what stands instead."""
+    from .report_common import group
+
+    cells = group(records, "h_auroc")
+    lines = []
+    for dataset, published in HEPA_PAPER_MTS_JEPA.items():
+        ours = cells.get((dataset, 1.0, "mts_jepa"), [])
+        name = DATASETS.get(dataset, dataset.upper())
+        if ours:
+            mean = float(np.mean(ours))
+            lines.append(
+                f"* MTS-JEPA, {name}: the HEPA paper's reproduction (appendix H) h-AUROC "
+                f"{published:.2f}; ours (frozen encoder, dt-MLP head, 100 % labels; table "
+                f"above) {_cell(ours)}, {(mean - published) / published:+.1%}, at the "
+                "benchmark's CPU size (d_model 64, 4 epochs of 600 windows; the reference "
+                "size d 256 was not run, so the gap is not attributed)."
+            )
+        else:
+            lines.append(
+                f"* MTS-JEPA, {name}: the HEPA paper's reproduction (appendix H) h-AUROC "
+                f"{published:.2f}; not run here (no record: "
+                + ("the shared data has no PSM train/test files)." if dataset == "psm" else ")")
+            )
+    return [
+        "Pairs outside this table, and why:",
+        "",
+        *lines,
+        "* MTS-JEPA's own downstream figures come from a classifier trained and thresholded "
+        "on 80 % of the labelled test set (related_systems_notes.md); that protocol reads "
+        "test labels and is not rerun. The HEPA paper's h-AUROC reproduction above is the "
+        "comparable figure.",
+        "* T-Rep's published anomaly figure is Yahoo F1 0.757 with a delay-7 adjustment: the "
+        "Yahoo benchmark is not in the shared data, so it cannot be reproduced here (its "
+        "Sepsis and UEA figures are classification tasks outside the package).",
+        "* SensitiveMamba's published MSL/SMAP PA-F1 (0.950 / 0.956) uses one model per "
+        "entity and a threshold chosen on the test labels; one model per entity (81 "
+        "channels: 54 SMAP, 27 MSL) with its sequential selective scan does not fit 2 CPU "
+        "cores in this session's budget. Its pooled model under the test-oracle threshold is the "
+        "detectors table's `PA-F1 oracle` column.",
+        "",
+    ]
 
 
 READS = {
