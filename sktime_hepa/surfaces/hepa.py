@@ -524,8 +524,9 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         check_is_fitted(self)
         if self.probability == "weighted":
             return None
-        if self.probability == "held_out" and self.held_out_map_ is not None:
-            return self.held_out_map_
+        held_out = getattr(self, "held_out_map_", None)  # None in files saved before it
+        if self.probability == "held_out" and held_out is not None:
+            return held_out
         return odds_map(self.pos_weight_)
 
     @property
