@@ -556,3 +556,10 @@ def test_held_out_map_recovers_known_logit_shifts():
     backwards = fit_logit_map(p, rng.uniform(size=p.shape) < 1 - p, known)
     flat = apply_logit_map(p, backwards)
     assert np.ptp(flat, axis=0).max() < 0.05
+
+
+def test_probability_set_after_fit_is_checked(rtf_data, fitted_predictor):
+    X, _ = rtf_data
+    model = copy.deepcopy(fitted_predictor).set_params(probability="calibrated")
+    with pytest.raises(ValueError, match="probability must be one of"):
+        model.predict_proba(X)

@@ -103,7 +103,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
     probability : {"held_out", "unweighted", "weighted"}, default="held_out"
         The scale of the surface (and so of ``predict_proba`` and ``predict``).
         The survival BCE weighs positive cells by ``pos_weight_`` (the paper's
-        ``w+ = N_neg / N_pos``), which ranks well but over-states
+        ``w+ = N_neg / N_pos``), which ranks well but shifts the
         probabilities, and not by the same factor at every horizon. Each
         option maps each horizon's column by an increasing function
         ``sigmoid(a_k logit(p) + b_k)`` (``probability_map_``), so every
@@ -114,7 +114,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         Read at prediction: ``set_params`` after ``fit`` switches the scale
         without refitting. "unweighted": ``a_k = 1, b_k = -log w+``, the odds
         shift of the weighting in theory. "weighted": the surface as
-        trained (the paper's). Measured on FD001 and the synthetic set by
+        trained (the paper's). Measured on FD001, TEP and MBA by
         ``python -m benchmarks.probability`` (docs/design.md, "Probabilities").
         For a free (isotonic) map per horizon fit a ``SurfaceCalibrator`` on
         other held-out series.
@@ -522,6 +522,10 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         ``fit`` changes the scale without refitting (like ``horizon``).
         """
         check_is_fitted(self)
+        if self.probability not in PROBABILITY_SCALES:  # set after fit: checked here too
+            raise ValueError(
+                f"probability must be one of {list(PROBABILITY_SCALES)}, got {self.probability!r}."
+            )
         if self.probability == "weighted":
             return None
         held_out = getattr(self, "held_out_map_", None)  # None in files saved before it
