@@ -31,6 +31,13 @@ Run it from the repository root::
     python examples/grid_search.py --quick  # tiny models (or SKTIME_HEPA_QUICK=1)
 """
 
+# %%
+# Settings
+# --------
+# A small budget so the whole example runs in about a minute on a CPU;
+# ``--quick`` (or ``SKTIME_HEPA_QUICK=1``, set by the documentation build) uses
+# tiny models.
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +51,7 @@ from sklearn.model_selection import GridSearchCV, GroupShuffleSplit, cross_valid
 
 from sktime_hepa import HEPAEventPredictor, HEPAPretrainer, make_pipeline
 from sktime_hepa.datasets import make_run_to_failure
-from sktime_hepa.metrics import h_auroc_scorer
+from sktime_hepa.metrics import h_auroc_scorer, make_survival_scorer
 from sktime_hepa.model_selection import EventGroupKFold
 from sktime_hepa.panel import series_ids
 
@@ -69,101 +76,109 @@ BUDGETS = {
 }
 
 
-def quick_default() -> bool:
-    """Whether SKTIME_HEPA_QUICK asks for quick mode (set, and not 0/false/no)."""
-    return os.environ.get("SKTIME_HEPA_QUICK", "").strip().lower() not in ("", "0", "false", "no")
+QUICK = os.environ.get("SKTIME_HEPA_QUICK", "").strip().lower() not in ("", "0", "false", "no")
+parser = argparse.ArgumentParser(description="Model selection with HEPA")
+parser.add_argument("--quick", action="store_true", default=QUICK, help="tiny models")
+args, _ = parser.parse_known_args()  # the docs build runs this file with its own argv
+budget = BUDGETS["quick" if args.quick else "default"]
+pretrain_params = dict(**budget["pretrain"], patience=3)
+finetune_params = dict(**budget["finetune"], patience=3)
+start = time.perf_counter()
 
+# %%
+# Data, and the splitter
+# ----------------------
+# Whole units are held out for a final test; model selection sees only the
+# rest. ``groups`` gives every row the unit it belongs to, and the splitter
+# keeps units whole (never ``cv=3``: see the trap above).
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        default=quick_default(),
-        help="tiny models for a smoke run; also set by SKTIME_HEPA_QUICK=1",
-    )
-    args = parser.parse_args(argv)
-    budget = BUDGETS["quick" if args.quick else "default"]
-    pretrain_params = dict(**budget["pretrain"], patience=3)
-    finetune_params = dict(**budget["finetune"], patience=3)
+X, y = make_run_to_failure(budget["n_units"], random_state=SEED)
+units = series_ids(X)
+train, test = next(
+    GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=SEED).split(X, groups=units)
+)
+X_train, y_train, X_test, y_test = X.iloc[train], y[train], X.iloc[test], y[test]
+groups = series_ids(X_train)
+cv = EventGroupKFold(n_splits=3)
+print(
+    f"data: {len(np.unique(groups))} training units ({len(X_train)} rows), "
+    f"{len(np.unique(units[test]))} test units ({len(X_test)} rows)"
+)
 
-    start = time.perf_counter()
-    X, y = make_run_to_failure(budget["n_units"], random_state=SEED)
-    units = series_ids(X)
-    # hold out whole units for a final test; model selection sees only the rest
-    train, test = next(
-        GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=SEED).split(X, groups=units)
-    )
-    X_train, y_train, X_test, y_test = X.iloc[train], y[train], X.iloc[test], y[test]
-    groups = series_ids(X_train)  # one id per row: the unit it belongs to
-    cv = EventGroupKFold(n_splits=3)  # NOT cv=3: see the trap in the module docstring
-    print(
-        f"data: {len(np.unique(groups))} training units ({len(X_train)} rows), "
-        f"{len(np.unique(units[test]))} test units ({len(X_test)} rows)"
-    )
+# %%
+# Part 1: one frozen pretrainer, a grid over the downstream settings
+# ------------------------------------------------------------------
+# Pretraining needs no labels; it sees the training units only (never the
+# test units). The folds share this encoder, which is fine for an unlabeled,
+# self-supervised step (pretrain inside the folds, as in part 2, when even
+# that is not acceptable).
 
-    # ---------------------------------------------------------------- part 1
-    # Pretraining needs no labels; it sees the training units only (never the
-    # test units). The CV folds below share this encoder, which is fine for an
-    # unlabeled, self-supervised step (pretrain it inside the folds, as in
-    # part 2, when even that is not acceptable).
-    t0 = time.perf_counter()
-    pretrainer = HEPAPretrainer(**pretrain_params, device="auto", random_state=SEED).fit(X_train)
-    print(f"\npretrained once in {time.perf_counter() - t0:.0f} s")
+t0 = time.perf_counter()
+pretrainer = HEPAPretrainer(**pretrain_params, device="auto", random_state=SEED).fit(X_train)
+print(f"pretrained once in {time.perf_counter() - t0:.0f} s")
+search = GridSearchCV(
+    HEPAEventPredictor(
+        pretrainer=FrozenEstimator(pretrainer),
+        **finetune_params,
+        device="auto",
+        random_state=SEED,
+    ),
+    param_grid={"lr": [1e-3, 3e-3], "finetune": ["predictor", "probe"]},
+    scoring=h_auroc_scorer,
+    cv=cv,
+)
+t0 = time.perf_counter()
+search.fit(X_train, y_train, groups=groups)
+print(f"grid search (4 candidates x 3 folds + refit) in {time.perf_counter() - t0:.0f} s")
+table = pd.DataFrame(search.cv_results_)[
+    ["param_finetune", "param_lr", "mean_test_score", "std_test_score", "rank_test_score"]
+].sort_values("rank_test_score")
+print(table.to_string(index=False, float_format="%.3f"))
+print(f"best: {search.best_params_}, CV h-AUROC {search.best_score_:.3f}")
+# the refitted best estimator reuses the same frozen encoder
+print(f"held-out test h-AUROC: {h_auroc_scorer(search.best_estimator_, X_test, y_test):.3f}")
 
-    search = GridSearchCV(
-        HEPAEventPredictor(
-            pretrainer=FrozenEstimator(pretrainer),
-            **finetune_params,
-            device="auto",
-            random_state=SEED,
-        ),
-        param_grid={"lr": [1e-3, 3e-3], "finetune": ["predictor", "probe"]},
-        scoring=h_auroc_scorer,
-        cv=cv,
-    )
-    t0 = time.perf_counter()
-    search.fit(X_train, y_train, groups=groups)
-    print(f"grid search (4 candidates x 3 folds + refit) in {time.perf_counter() - t0:.0f} s")
-    table = pd.DataFrame(search.cv_results_)[
-        ["param_finetune", "param_lr", "mean_test_score", "std_test_score", "rank_test_score"]
-    ].sort_values("rank_test_score")
-    print(table.to_string(index=False, float_format="%.3f"))
-    print(f"best: {search.best_params_}, CV h-AUROC {search.best_score_:.3f}")
-    # the refitted best estimator reuses the same frozen encoder
-    print(f"held-out test h-AUROC: {h_auroc_scorer(search.best_estimator_, X_test, y_test):.3f}")
+# %%
+# Part 2: the Pipeline form, pretrained inside every fold
+# -------------------------------------------------------
+# ``HEPAPretrainer.transform`` feeds embeddings ``h_t`` to
+# ``HEPAEventPredictor``, which recognises them and trains a new predictor and
+# event head on them. Beside h-AUROC, Uno's IPCW AUC
+# (``make_survival_scorer``) weighs censored rows by the censoring
+# distribution of each fold's own training targets (``y_train="fit"``, the
+# default), as scikit-survival's scorer wrappers do.
 
-    # ---------------------------------------------------------------- part 2
-    # The Pipeline form: HEPAPretrainer.transform feeds embeddings h_t to
-    # HEPAEventPredictor, which recognises them (no pretrainer argument needed)
-    # and trains a new predictor + event head on them (finetune="predictor" or
-    # "probe" apply to embeddings). make_pipeline's SurfacePipeline has
-    # predict_surface, which the scorers call.
-    pipe = make_pipeline(
-        HEPAPretrainer(**pretrain_params, device="auto", random_state=SEED),
-        HEPAEventPredictor(**finetune_params, device="auto", random_state=SEED),
-    )
-    t0 = time.perf_counter()
-    scores = cross_validate(
-        pipe, X_train, y_train, groups=groups, cv=cv, scoring={"h_auroc": h_auroc_scorer}
-    )
-    print(
-        f"\nPipeline, cross_validate with EventGroupKFold(3) in {time.perf_counter() - t0:.0f} s: "
-        f"h-AUROC per fold {np.round(scores['test_h_auroc'], 3).tolist()}, "
-        f"mean {scores['test_h_auroc'].mean():.3f}"
-    )
-    print(f"\ntotal {time.perf_counter() - start:.0f} s")
-    plot_scores(table, scores["test_h_auroc"])
+pipe = make_pipeline(
+    HEPAPretrainer(**pretrain_params, device="auto", random_state=SEED),
+    HEPAEventPredictor(**finetune_params, device="auto", random_state=SEED),
+)
+scoring = {"h_auroc": h_auroc_scorer}
+try:
+    import sksurv  # noqa: F401  (the IPCW metrics need scikit-survival)
 
+    scoring["uno_auc"] = make_survival_scorer("time_dependent_auc")
+except ImportError:
+    print("(scikit-survival is not installed: h-AUROC only)")
+t0 = time.perf_counter()
+scores = cross_validate(pipe, X_train, y_train, groups=groups, cv=cv, scoring=scoring)
+print(f"Pipeline, cross_validate with EventGroupKFold(3) in {time.perf_counter() - t0:.0f} s:")
+for name in scoring:
+    per_fold = scores[f"test_{name}"]
+    print(f"  {name}: per fold {np.round(per_fold, 3).tolist()}, mean {per_fold.mean():.3f}")
+print(f"total {time.perf_counter() - start:.0f} s")
 
-def plot_scores(table, pipeline_scores) -> None:
-    """The grid's mean CV score per candidate, and the pipeline's score per fold
-    (needs matplotlib, optional)."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib is not installed: no figure)")
-        return
+# %%
+# The scores
+# ----------
+# The grid's mean CV score per candidate, and the pipeline's score per fold.
+# Needs matplotlib.
+
+try:
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
+    print("(matplotlib is not installed: no figure)")
+if plt is not None:
     fig, (ax1, ax2) = plt.subplots(
         1, 2, figsize=(8, 3.4), layout="constrained", gridspec_kw=dict(width_ratios=[2, 1])
     )
@@ -172,12 +187,9 @@ def plot_scores(table, pipeline_scores) -> None:
     ]
     ax1.bar(labels, table["mean_test_score"], yerr=table["std_test_score"], capsize=4)
     ax1.set(ylabel="CV h-AUROC (EventGroupKFold)", title="Part 1: grid search, frozen encoder")
-    ax2.bar([f"fold {i}" for i in range(len(pipeline_scores))], pipeline_scores)
+    fold_scores = scores["test_h_auroc"]
+    ax2.bar([f"fold {i}" for i in range(len(fold_scores))], fold_scores)
     ax2.set(title="Part 2: Pipeline, per fold")
     for ax in (ax1, ax2):
         ax.set_ylim(0, 1)
     plt.show()
-
-
-if __name__ == "__main__":
-    main()

@@ -562,6 +562,7 @@ def _ipcw_inputs(y_true, surface, y_train, times):
                     else "."
                 )
             )
+    y_true = _censor_beyond_follow_up(y_true, y_train)
     K = surface.shape[1]
     if times is None:
         times = np.arange(1, K + 1)
@@ -578,6 +579,26 @@ def _ipcw_inputs(y_true, surface, y_train, times):
             "scikit-survival's IPCW metrics are undefined there."
         )
     return y_true, y_train, surface, times[keep]
+
+
+def _censor_beyond_follow_up(y_true, y_train):
+    """Rows of ``y_true`` observed past ``y_train``'s last time, censored just before it.
+
+    The censoring distribution is estimated on ``y_train`` and ends at its
+    largest time; scikit-survival refuses test times beyond it. Censoring
+    those rows there (administrative censoring) changes no metric at an
+    earlier time: they stay controls (no event yet) at every such time. It
+    matters in cross-validation, where a fold's training part can end before
+    its test part.
+    """
+    end = float(y_train["time"].max())
+    late = y_true["time"] >= end
+    if not late.any():
+        return y_true
+    y_true = y_true.copy()
+    y_true["event"][late] = False
+    y_true["time"][late] = np.nextafter(end, -np.inf)
+    return y_true
 
 
 def time_dependent_auc_score(y_true, surface, *, y_train=None, times=None) -> float:
@@ -597,7 +618,10 @@ def time_dependent_auc_score(y_true, surface, *, y_train=None, times=None) -> fl
         Data for the censoring distribution (the test targets when None).
     times : array-like of int, optional
         Horizons in 1..K (all when None); those outside the follow-up are
-        dropped, and so are those before the first event (no case yet).
+        dropped, and so are those before the first event (no case yet). Rows
+        of ``y_true`` observed past the last time of ``y_train`` are censored
+        just before it (the censoring estimate ends there), which changes
+        nothing at an earlier horizon.
 
     Returns
     -------
@@ -644,7 +668,9 @@ def uno_concordance_score(y_true, surface, *, y_train=None, tau=None) -> float:
     surface = _check_surface(surface, probabilities=True)
     y_true = _check_survival_target(y_true, surface.shape[0])
     y_train = y_true if y_train is None else _check_survival_target(y_train, len(y_train))
+    y_true = _censor_beyond_follow_up(y_true, y_train)
     tau = surface.shape[1] if tau is None else tau
+    tau = min(tau, float(y_true["time"].max()))
     risk = -expected_time_to_event(surface)
     return float(_sksurv_metrics().concordance_index_ipcw(y_train, y_true, risk, tau=tau)[0])
 

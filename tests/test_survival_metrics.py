@@ -155,3 +155,27 @@ def test_survival_scorer_reads_each_folds_training_targets():
         scorer(Fixed(), X[test], y[test])
     with pytest.raises(ValueError, match='y_train must be "fit"'):
         make_survival_scorer("time_dependent_auc", y_train=None)
+
+
+def test_ipcw_metrics_when_the_test_part_outlives_the_training_part():
+    """A fold whose test times pass y_train's last time: censored there, same earlier AUCs."""
+    rng = np.random.default_rng(0)
+    n, K = 400, 30
+    time = rng.integers(1, 60, n).astype(float)
+    event = rng.uniform(size=n) < 0.7
+    y = np.array(list(zip(event, time, strict=True)), dtype=[("event", bool), ("time", float)])
+    surface = np.sort(rng.uniform(size=(n, K)), axis=1)
+    y_train = y[y["time"] < 40]  # ends before some test times
+    assert (y["time"] >= y_train["time"].max()).any()
+    short = time_dependent_auc_score(y, surface, y_train=y_train, times=np.arange(1, 31))
+    # the same rows, censored by hand just before the end of y_train: the same score
+    cut = y.copy()
+    late = cut["time"] >= y_train["time"].max()
+    cut["event"][late], cut["time"][late] = False, np.nextafter(y_train["time"].max(), 0)
+    assert short == pytest.approx(
+        time_dependent_auc_score(cut, surface, y_train=y_train, times=np.arange(1, 31))
+    )
+    assert np.isfinite(integrated_brier_score(y, surface, y_train=y_train))
+    from sktime_hepa.metrics import uno_concordance_score
+
+    assert 0.0 <= uno_concordance_score(y, surface, y_train=y_train) <= 1.0
