@@ -204,6 +204,30 @@ class SurfaceCalibrator(SurfaceEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        NotFittedError
+            ``estimator`` (or the model inside its FrozenEstimator) is not fitted.
+        ValueError
+            A parameter outside its constraints (sklearn's
+            ``InvalidParameterError``, e.g. an ``estimator`` without
+            ``predict_surface``); ``horizons`` beyond the estimator's surface
+            width, or ``horizon`` beyond the calibrated ``horizons``.
+        ValueError
+            X, or ``rows``, that the estimator's ``predict_surface`` refuses (for
+            the package's estimators see :func:`~sktime_hepa.panel.as_panel`);
+            ``rows`` not 1-D integers in ``[0, n_rows)``; a surface that is not a
+            finite (n_rows, K) array in [0, 1].
+        ValueError
+            y missing (None), not binary per-step labels (one class, more than
+            two, continuous), or a structured y with events other than 0/1 or
+            times NaN, infinite or negative; not one per row of X (all rows, also
+            with ``rows``); a pandas y holding X's rows in another order; no
+            known cell at horizons ``1..horizons``.
+        TypeError
+            X that the estimator's ``predict_surface`` refuses with a TypeError
+            (a column of objects that are not numbers).
         """
         self._validate_params()
         model = self._fitted_model()
@@ -368,6 +392,19 @@ class SurfaceCalibrator(SurfaceEstimator):
         surface : ndarray of float32, shape (n_rows or len(rows), n_horizons_)
             ``surface[i, k-1]`` = calibrated P(event within k steps of row i); in
             [0, 1] and non-decreasing along axis 1.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            X, or ``rows``, that ``estimator_.predict_surface`` refuses (for the
+            package's estimators see :func:`~sktime_hepa.panel.as_panel`);
+            ``rows`` not 1-D integers in ``[0, n_rows)``; a surface that is not a
+            finite array in [0, 1] of at least ``n_horizons_`` columns.
+        TypeError
+            X that ``estimator_.predict_surface`` refuses with a TypeError (a
+            column of objects that are not numbers).
         """
         check_is_fitted(self)
         return self.calibrate(self._raw_surface(self.estimator_, X, rows))

@@ -696,6 +696,10 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
       more rows than the longest of them. A single series no longer than the
       training series is the ordinary way to score one series and is not
       flagged.
+    * at predict time, a MultiIndex X whose time steps differ from the one
+      step of a regular training panel (a gap, or another sampling rate):
+      contexts are read by position, so they would span other times than in
+      training.
 
     Missing values: with the estimator's ``missing`` parameter "error" (the
     default, and for an estimator without one) X with a NaN is refused with a
@@ -703,11 +707,6 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
     accepted (inf still is not: sklearn's ``ensure_all_finite="allow-nan"``)
     and kept in the panel; a series with no observed value, and at fit time a
     channel with none, are refused.
-
-    * at predict time, a MultiIndex X whose time steps differ from the one
-      step of a regular training panel (a gap, or another sampling rate):
-      contexts are read by position, so they would span other times than in
-      training.
 
     With ``reset`` the layout of the fit is recorded on the estimator:
     ``_panel_format_`` ("multiindex", "array2d" or "numpy3d"),
@@ -725,6 +724,31 @@ def as_panel(X, *, estimator, reset: bool) -> Panel:
     Returns
     -------
     Panel
+
+    Raises
+    ------
+    ValueError
+        X is not a panel: text (a file name), a list or tuple of frames or of 2-D
+        arrays, a pandas Series, a flat frame (``X.reset_index()`` of a panel), an
+        array of another dimension than 2 or 3, or no rows, sensors, series or
+        time points.
+    ValueError
+        Its index: a MultiIndex of other than 2 levels, missing series ids or
+        times, rows of a series not contiguous, times that are not numeric or
+        datetime-like, or repeated or unsorted within a series (the index of a
+        2-D frame counts as the time of its one series).
+    ValueError
+        Its values: a column of strings, datetimes or non-numeric categories,
+        complex numbers, finite values beyond float32, inf, NaN with
+        ``missing="error"``; with ``missing="mask"`` a series with no observed
+        value, and with ``reset`` a sensor with none.
+    ValueError
+        Without ``reset`` (predict time, or a warm-started fit): another number
+        of sensors, other column names or another column order than in ``fit``,
+        or a 3-D array that looks transposed.
+    TypeError
+        A column of objects that are not numbers (nor strings), or column names
+        that mix strings and non-strings (sklearn's check).
     """
     _check_container(X)
     _check_not_series(X)

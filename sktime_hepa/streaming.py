@@ -141,11 +141,32 @@ class SurfaceStream:
         X_new : 2-D array or DataFrame (new steps of ONE stream, in time order),
             or a DataFrame with a (series id, time) MultiIndex (new steps of
             several streams, in time order within each)
+            Time stamps are checked only where they are numbers, timedeltas or
+            tz-naive datetimes; a RangeIndex (a chunk's row numbers), tz-aware
+            datetimes, periods and text are not checked.
         batch_size : int, default=256
+            Passed to the model's ``predict_surface`` when it takes one.
 
         Returns
         -------
         surface : ndarray of float32, shape (n_new_rows, horizons), in the order of X_new
+
+        Raises
+        ------
+        ValueError
+            X_new is a pandas Series; a DataFrame (model fitted on named sensors)
+            lacks one of them or has another column.
+        ValueError
+            Time stamps not strictly increasing within a series of the chunk, or
+            a first one not after the last one seen for that series (late data).
+            Checked for every series of the chunk before any is scored.
+        ValueError
+            Checked series by series while scoring, so the series of the chunk
+            scored before keep their update: values that are not numbers, rows
+            that are not 2-D (a 1-D or 3-D array), another number of sensors
+            than the model's or the earlier chunks', and what the model's
+            ``predict_surface`` refuses for the kept history plus the new rows
+            (NaN with ``missing="error"``, inf).
         """
         if isinstance(X_new, pd.Series):
             raise ValueError(

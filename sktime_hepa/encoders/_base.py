@@ -160,6 +160,18 @@ class EncoderTransformer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         PanelRows
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            X as :func:`~sktime_hepa.panel.as_panel` refuses it against the fit
+            (not a panel, other sensors than in ``fit``, NaN with
+            ``missing="error"``, inf, text, repeated or unsorted time steps; see
+            its Raises).
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         check_is_fitted(self)
         return self.panel_rows(as_panel(X, estimator=self, reset=False))
@@ -169,6 +181,22 @@ class EncoderTransformer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
 
         For a downstream estimator that has validated X itself, so that X is
         read once.
+
+        Parameters
+        ----------
+        panel : Panel
+            From :func:`~sktime_hepa.panel.as_panel` with ``reset=False``,
+            against this encoder or an estimator fitted on the same sensors. It
+            is not checked again here: read X through :meth:`to_rows` otherwise.
+
+        Returns
+        -------
+        PanelRows
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
         """
         check_is_fitted(self)
         return PanelRows(
@@ -187,6 +215,11 @@ class EncoderTransformer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         H : HEPAEmbeddings (an ndarray subclass) of float32, shape (n_rows, d_model)
+
+        Raises
+        ------
+        NotFittedError, ValueError, TypeError
+            Before ``fit``, or X refused as in :meth:`to_rows`.
         """
         return self.transform_rows(X, None)
 
@@ -208,6 +241,15 @@ class EncoderTransformer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
         -------
         H : HEPAEmbeddings of float32, shape (n_selected, d_model)
             ``H.groups`` holds the series index of each selected row.
+
+        Raises
+        ------
+        NotFittedError, ValueError, TypeError
+            Before ``fit``, or X refused as in :meth:`to_rows`.
+        ValueError
+            ``rows`` not a 1-D array of integers in ``[0, n_rows)``;
+            ``batch_size`` not a positive integer (checked first, even before
+            ``fit``).
         """
         batch_size = check_batch_size(batch_size)
         source = self.to_rows(X)
@@ -268,11 +310,33 @@ class SelfSupervisedEncoder(EncoderTransformer):
         ----------
         X : DataFrame with a (series, time) MultiIndex, 2-D array (one series)
             or 3-D array (n_series, n_channels, n_timepoints)
+            At least one series needs two or more steps.
         y : ignored
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            A parameter outside its constraints (sklearn's
+            ``InvalidParameterError``) or a relation between parameters that an
+            encoder refuses (``d_model`` not divisible by ``n_heads``, ...); an
+            unknown or unavailable ``device``; an ``accelerator`` with
+            ``precision`` other than "float32" or another ``device``; a
+            ``callbacks`` entry that is not a skorch callback.
+        ValueError
+            X refused by :func:`~sktime_hepa.panel.as_panel` (not a panel, NaN with
+            ``missing="error"``, inf, text, repeated or unsorted time steps; under
+            ``warm_start``, other sensors than the fitted ones; see its Raises);
+            a sensor whose mean or std is not finite in float32, or whose values
+            would overflow float32 once scaled.
+        ValueError
+            No series of X has two or more steps, or (``max_epochs`` > 0) none
+            is left for training after ``validation_fraction`` is held out.
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         self._validate_params()
         check_heads(self)
@@ -404,10 +468,36 @@ class SupervisedEncoder(EncoderTransformer):
             or 1-D binary per-step event labels
             Required; the default None only lets ``fit(X)`` (and a Pipeline's
             ``fit_transform(X)``) raise a clear ValueError instead of a TypeError.
+            Read by position; a pandas y must be in the row order of X.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            A parameter outside its constraints (sklearn's
+            ``InvalidParameterError``) or a relation between parameters that an
+            encoder refuses (``d_model`` not divisible by ``n_heads``, ...); an
+            unknown or unavailable ``device``; an ``accelerator`` with
+            ``precision`` other than "float32" or another ``device``; a
+            ``callbacks`` entry that is not a skorch callback.
+        ValueError
+            X refused by :func:`~sktime_hepa.panel.as_panel` (not a panel, NaN with
+            ``missing="error"``, inf, text, repeated or unsorted time steps; under
+            ``warm_start``, other sensors than the fitted ones; see its Raises);
+            a sensor whose mean or std is not finite in float32, or whose values
+            would overflow float32 once scaled.
+        ValueError
+            y missing (None), not binary per-step labels (one class, more than
+            two, continuous), or a structured y with events other than 0/1 or
+            times NaN, infinite or negative; not one per row of X; a pandas y
+            holding X's rows in another order; no known cell, or no positive or
+            no negative known cell, at horizons ``1..horizons``; no labelled row
+            left for training after the validation split.
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         self._validate_params()
         check_heads(self)

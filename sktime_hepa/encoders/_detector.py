@@ -138,6 +138,17 @@ class SelfSupervisedDetector(SelfSupervisedEncoder):
         Returns
         -------
         scores : ndarray of float64, shape (n_rows,) or (n_selected,)
+
+        Raises
+        ------
+        NotFittedError, ValueError, TypeError
+            Before ``fit``, or X refused as in :meth:`to_rows` (not a panel, other
+            sensors than in ``fit``, NaN with ``missing="error"``, inf, text,
+            repeated or unsorted time steps; see :func:`~sktime_hepa.panel.as_panel`).
+        ValueError
+            ``rows`` not a 1-D array of integers in ``[0, n_rows)``;
+            ``batch_size`` not a positive integer (checked first, even before
+            ``fit``).
         """
         batch_size = check_batch_size(batch_size)
         source = self.to_rows(X)
@@ -147,7 +158,21 @@ class SelfSupervisedDetector(SelfSupervisedEncoder):
         )
 
     def decision_function(self, X):
-        """``score_samples(X) - threshold_``: positive for flagged rows."""
+        """``score_samples(X) - threshold_``: positive for flagged rows.
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``, with the same sensors
+
+        Returns
+        -------
+        scores : ndarray of float64, shape (n_rows,)
+
+        Raises
+        ------
+        NotFittedError, ValueError, TypeError
+            As :meth:`score_samples` (before ``fit``, or X refused).
+        """
         return self.score_samples(X) - self.threshold_
 
     def predict(self, X):
@@ -160,6 +185,11 @@ class SelfSupervisedDetector(SelfSupervisedEncoder):
         Returns
         -------
         flags : ndarray of int64, shape (n_rows,)
+
+        Raises
+        ------
+        NotFittedError, ValueError, TypeError
+            As :meth:`score_samples` (before ``fit``, or X refused).
         """
         check_is_fitted(self, "threshold_")
         return (self.score_samples(X) > self.threshold_).astype(np.int64)

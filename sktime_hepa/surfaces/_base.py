@@ -50,6 +50,22 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of float64, shape (n_rows, 2)
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            X that ``predict_surface`` refuses; for the package's estimators what
+            :func:`~sktime_hepa.panel.as_panel` refuses against the fit (not a
+            panel, other sensors than in ``fit``, NaN with ``missing="error"``,
+            inf, text, repeated or unsorted time steps; see its Raises).
+        ValueError
+            ``horizon`` (read at every call, so also one set after ``fit``) is not
+            an integer in ``1..horizons`` (:class:`~sktime_hepa.SurfaceCalibrator`
+            only refuses one beyond ``n_horizons_``).
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         p = self.predict_surface(X)[:, self._check_horizon() - 1].astype(np.float64)
         return np.column_stack([1.0 - p, p])
@@ -64,6 +80,11 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
         Returns
         -------
         labels : ndarray of shape (n_rows,)
+
+        Raises
+        ------
+        NotFittedError, ValueError, TypeError
+            As :meth:`predict_proba` (X, ``horizon``).
         """
         event = self.predict_proba(X)[:, 1] > 0.5  # checks fitted before classes_
         return self.classes_[event.astype(int)]
@@ -92,6 +113,22 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
         Returns
         -------
         survival : ndarray of float64 (n_rows, horizons), or ndarray of StepFunction
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            X that ``predict_surface`` refuses; for the package's estimators what
+            :func:`~sktime_hepa.panel.as_panel` refuses against the fit (not a
+            panel, other sensors than in ``fit``, NaN with ``missing="error"``,
+            inf, text, repeated or unsorted time steps; see its Raises).
+        ValueError
+            ``return_array`` is not a bool (checked first, even before ``fit``).
+        ImportError
+            ``return_array=False`` without scikit-survival installed.
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         return self._step_functions(X, return_array, cumulative_hazard=False)
 
@@ -111,6 +148,11 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
         Returns
         -------
         cumulative_hazard : ndarray of float64 (n_rows, horizons), or ndarray of StepFunction
+
+        Raises
+        ------
+        NotFittedError, ValueError, ImportError, TypeError
+            As :meth:`predict_survival_function`.
         """
         return self._step_functions(X, return_array, cumulative_hazard=True)
 
@@ -143,12 +185,34 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
         X : same format and sensors as in ``fit``
         y : structured array with fields ``event`` and ``time``, or 1-D binary
             per-step event labels (turned into (event, time) within each series)
+            One per row of X, read by position: unlike ``fit``, a pandas y is not
+            checked against X's index. Per-step labels must be classes of ``fit``.
         sample_weight : None
             Not supported; given for the signature of ``ClassifierMixin.score``.
 
         Returns
         -------
         score : float
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            ``sample_weight`` is given.
+        ValueError
+            y: per-step labels that ``fit`` did not see (not in ``classes_``), not
+            1-D, or not one per row of X; a structured y with events other than
+            0/1 or times that are NaN, infinite or negative.
+        ValueError
+            h-AUROC undefined: no known cell in y, or every horizon degenerate (no
+            positive or no negative known cell, or a prevalence below 0.1% or
+            above 99.9%).
+        ValueError
+            X as in :meth:`predict_proba`.
+        TypeError
+            A structured y whose fields are neither ``event``/``time`` nor (bool,
+            number); X with a column of objects that are not numbers.
         """
         from ..metrics import h_auroc_scorer
 

@@ -202,10 +202,30 @@ class _HazardBaseline(SurfaceEstimator):
             or 3-D array (n_series, n_channels, n_timepoints)
         y : structured array with fields ``event`` and ``time`` (one per row),
             or 1-D binary per-step event labels
+            Read by position; a pandas y must be in the row order of X.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            A parameter outside its constraints (sklearn's
+            ``InvalidParameterError``), or ``horizon`` > ``horizons``.
+        ValueError
+            X refused by :func:`~sktime_hepa.panel.as_panel` (not a panel, NaN with
+            ``missing="error"``, inf, text, repeated or unsorted time steps; with
+            ``missing="mask"`` a series or a sensor with no observed value; see
+            its Raises).
+        ValueError
+            y missing (None), not binary per-step labels (one class, more than
+            two, continuous), or a structured y with events other than 0/1 or
+            times NaN, infinite or negative; not one per row of X; a pandas y
+            holding X's rows in another order; no known cell, or no positive or
+            no negative known cell, at horizons ``1..horizons``.
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         self._validate_params()
         self._check_horizon()
@@ -235,6 +255,18 @@ class _HazardBaseline(SurfaceEstimator):
         surface : ndarray of float64, shape (n_rows, horizons)
             ``surface[i, k-1]`` = P(event within k steps of row i); in [0, 1]
             and non-decreasing along axis 1.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            X as :func:`~sktime_hepa.panel.as_panel` refuses it against the fit
+            (not a panel, other sensors than in ``fit``, NaN with
+            ``missing="error"``, inf, text, repeated or unsorted time steps; see
+            its Raises).
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         check_is_fitted(self)
         panel = as_panel(X, estimator=self, reset=False)
@@ -536,10 +568,33 @@ class SurvivalForestBaseline(SurfaceEstimator):
             or 3-D array (n_series, n_channels, n_timepoints)
         y : structured array with fields ``event`` and ``time``, or 1-D binary
             per-step event labels
+            One per row of X, read by position; a pandas y must be in the row
+            order of X.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            A parameter outside its constraints (sklearn's
+            ``InvalidParameterError``), or ``horizon`` > ``horizons``.
+        ValueError
+            X refused by :func:`~sktime_hepa.panel.as_panel` (not a panel, NaN with
+            ``missing="error"``, inf, text, repeated or unsorted time steps; with
+            ``missing="mask"`` a series or a sensor with no observed value; see
+            its Raises).
+        ValueError
+            y missing (None), not binary per-step labels (one class, more than
+            two, continuous), or a structured y with events other than 0/1 or
+            times NaN, infinite or negative; not one per row of X; a pandas y
+            holding X's rows in another order; no known cell, or no positive or
+            no negative known cell, at horizons ``1..horizons``.
+        ImportError
+            scikit-survival is not installed (checked first).
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         try:
             from sksurv.ensemble import RandomSurvivalForest
@@ -583,7 +638,33 @@ class SurvivalForestBaseline(SurfaceEstimator):
         return self
 
     def predict_surface(self, X, *, batch_size=4096):
-        """Event CDF ``1 - S(k)`` for k = 1..K, shape (n_rows, K), float64."""
+        """Event CDF ``1 - S(k)`` for k = 1..K, shape (n_rows, K), float64.
+
+        Parameters
+        ----------
+        X : same format and sensors as in ``fit``
+        batch_size : int, default=4096
+            Rows per chunk of the forest's prediction.
+
+        Returns
+        -------
+        surface : ndarray of float64, shape (n_rows, horizons)
+            ``surface[i, k-1]`` = P(event within k steps of row i); in [0, 1]
+            and non-decreasing along axis 1.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            X as :func:`~sktime_hepa.panel.as_panel` refuses it against the fit
+            (not a panel, other sensors than in ``fit``, NaN with
+            ``missing="error"``, inf, text, repeated or unsorted time steps; see
+            its Raises); ``batch_size`` not a positive integer (checked first,
+            even before ``fit``).
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
+        """
         batch_size = check_batch_size(batch_size)
         check_is_fitted(self)
         panel = as_panel(X, estimator=self, reset=False)

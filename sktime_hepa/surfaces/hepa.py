@@ -236,12 +236,47 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         ----------
         X : DataFrame with a (series, time) MultiIndex, 2-D array (one series),
             3-D array (n_series, n_channels, n_timepoints), or embeddings
+            Raw series are read by :func:`~sktime_hepa.panel.as_panel` (under
+            ``warm_start``, against the fitted sensors); embeddings must be
+            finite, whatever ``missing``.
         y : structured array with fields ``event`` and ``time`` (one per row),
             or 1-D binary per-step event labels
+            Read by position; a pandas y must be in the row order of X.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            A parameter outside its constraints (sklearn's
+            ``InvalidParameterError``), ``horizon`` > ``horizons``, or a refused
+            combination: ``finetune="head"`` with ``head="dt_mlp"`` or without a
+            pretrained predictor (an encoder other than ``HEPAPretrainer``,
+            ``standardize=True``, embeddings); ``finetune="probe"`` with
+            ``head="dt_mlp"``; ``standardize=True`` or embeddings with
+            ``finetune="end_to_end"``/``"scratch"``; a ``pretrainer`` that is not
+            an encoder of this package; an unknown or unavailable ``device``; an
+            ``accelerator`` with ``precision`` other than "float32" or another
+            ``device``; a ``callbacks`` entry that is not a skorch callback.
+        ValueError
+            X refused by :func:`~sktime_hepa.panel.as_panel` (see its Raises);
+            embeddings with NaN or inf; embeddings given to an encoder
+            ``pretrainer``; a frozen ``pretrainer`` fitted on other sensors; under
+            ``warm_start``, the other kind of X (raw series or embeddings) than
+            before. A ``pretrainer`` fitted here raises its own ``fit`` errors.
+        ValueError
+            y missing (None), not binary per-step labels (one class, more than
+            two, continuous), or a structured y with events other than 0/1 or
+            times NaN, infinite or negative; not one per row of X; a pandas y
+            holding X's rows in another order; no known cell, or no positive or
+            no negative known cell, at horizons ``1..horizons``; no labelled row
+            left for training after the validation split.
+        NotFittedError
+            ``pretrainer`` is a FrozenEstimator of an unfitted encoder.
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         self._validate_params()
         embeddings_in = self._embeddings_in(X)
@@ -502,6 +537,23 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         surface : ndarray of float32, shape (n_rows or len(rows), horizons)
             ``surface[i, k-1]`` = P(event within k steps of row i); in [0, 1]
             and non-decreasing along axis 1; on the scale ``probability`` sets.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            X as :func:`~sktime_hepa.panel.as_panel` refuses it against the fit
+            (not a panel, other sensors than in ``fit``, NaN with
+            ``missing="error"``, inf, text, repeated or unsorted time steps; see
+            its Raises); for a model fitted on embeddings, embeddings of another
+            width or with NaN or inf.
+        ValueError
+            ``rows`` not a 1-D array of integers in ``[0, n_rows)``;
+            ``batch_size`` not a positive integer (checked first, even before
+            ``fit``); ``probability`` set after ``fit`` to an unknown scale.
+        TypeError
+            X has a column of objects that are not numbers (see ``as_panel``).
         """
         batch_size = check_batch_size(batch_size)
         source = self._rows(X)
