@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._atomic import fit_atomically
 from .panel import series_ids, warn_at_caller
-from .surfaces._base import SurfaceEstimator
+from .surfaces._base import SurfaceEstimator, valid_horizon
 from .targets import horizon_labels, validate_event_target
 
 __all__ = ["CalibrationWarning", "PlattSigmoid", "SurfaceCalibrator"]
@@ -338,12 +338,9 @@ class SurfaceCalibrator(SurfaceEstimator):
         return surface
 
     # -- prediction ----------------------------------------------------------------
-    def _check_horizon(self) -> int:
+    def _check_horizon(self, *, at_fit: bool = False) -> int:
         check_is_fitted(self)
-        horizon = self.n_horizons_ if self.horizon is None else self.horizon
-        if horizon > self.n_horizons_:
-            raise ValueError(f"horizon={horizon} is beyond horizons={self.n_horizons_}.")
-        return horizon
+        return valid_horizon(self.horizon, self.n_horizons_)
 
     def calibrate(self, surface):
         """The calibrated version of a surface the estimator has already predicted.

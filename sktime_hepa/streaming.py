@@ -74,8 +74,10 @@ def _orderable(times) -> bool:
     that only numbers the rows of a chunk)."""
     if isinstance(times, pd.RangeIndex):
         return False
-    values = np.asarray(times)
-    return np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.datetime64)
+    dtype = getattr(times, "dtype", np.asarray(times).dtype)
+    if isinstance(dtype, pd.DatetimeTZDtype | pd.PeriodDtype):
+        return True  # tz-aware datetimes and periods compare as times
+    return np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.datetime64)
 
 
 class SurfaceStream:
@@ -184,12 +186,18 @@ class SurfaceStream:
             parts = [(None, np.arange(len(X_new)))]
             times = X_new.index if isinstance(X_new, pd.DataFrame) else None
             last = {None: None if times is None else self._check_order(None, times)}
-        # every series checked before any is scored: a refused chunk changes nothing
-        for key, where in parts:
-            chunk = X_new.iloc[where] if isinstance(X_new, pd.DataFrame) else X_new
-            out[where] = self._update_one(key, chunk, batch_size)
-            if last[key] is not None:
-                self.last_time_[key] = last[key]
+        # time order is checked for every series before any is scored; a series the
+        # model refuses later restores the others too: a refused chunk changes nothing
+        tails, last_seen = dict(self.tails_), dict(self.last_time_)
+        try:
+            for key, where in parts:
+                chunk = X_new.iloc[where] if isinstance(X_new, pd.DataFrame) else X_new
+                out[where] = self._update_one(key, chunk, batch_size)
+                if last[key] is not None:
+                    self.last_time_[key] = last[key]
+        except BaseException:
+            self.tails_, self.last_time_ = tails, last_seen
+            raise
         return out
 
     def _by_name(self, X_new):

@@ -563,3 +563,41 @@ def test_probability_set_after_fit_is_checked(rtf_data, fitted_predictor):
     model = copy.deepcopy(fitted_predictor).set_params(probability="calibrated")
     with pytest.raises(ValueError, match="probability must be one of"):
         model.predict_proba(X)
+
+
+def test_horizons_changed_after_fit_are_refused(rtf_data, fitted_predictor):
+    """set_params(horizons=...) after fit refits nothing: predict_proba says so."""
+    from sktime_hepa import AgeBaseline, SurfaceCalibrator
+
+    X, y = rtf_data
+    for model in (copy.deepcopy(fitted_predictor), AgeBaseline(horizons=6).fit(X, y)):
+        K = model.n_horizons_
+        model.set_params(horizons=K + 3)
+        with pytest.raises(ValueError, match="differs from the .* horizons the model was fitted"):
+            model.predict_proba(X)
+        model.set_params(horizons=K, horizon=K)
+        assert model.predict_proba(X).shape == (len(X), 2)
+        assert len(model.unique_times_) == K
+    calibrated = SurfaceCalibrator(
+        FrozenEstimator(AgeBaseline(horizons=6).fit(X, y)), method="sigmoid", min_cells=1
+    ).fit(X, y)
+    for bad in (0, -2, 2.5, 7):
+        with pytest.raises(ValueError, match="horizon"):
+            calibrated.set_params(horizon=bad).predict_proba(X)
+
+
+def test_score_reads_y_as_fit_does(rtf_data):
+    """A shuffled pandas y and a structured y of other fields: refused by name, as in fit."""
+    import pandas as pd
+
+    from sktime_hepa import AgeBaseline
+
+    X, y = rtf_data
+    model = AgeBaseline(horizons=5).fit(X, y)
+    labels = pd.Series((y["event"] & (y["time"] <= 1)).astype(int), index=X.index)
+    with pytest.raises(ValueError, match="another order"):
+        model.score(X, labels.sample(frac=1.0, random_state=0))
+    other = np.zeros(len(y), dtype=[("a", float), ("b", float)])
+    with pytest.raises(ValueError, match="field"):
+        model.score(X, other)
+    assert model.score(X, labels) == pytest.approx(model.score(X, labels.to_numpy()))

@@ -128,3 +128,34 @@ def test_a_model_that_cannot_stream_is_named(rtf_data, fitted_pretrainer):
     )
     with pytest.raises(ValueError, match="fitted on embeddings.*make_pipeline"):
         SurfaceStream(on_embeddings)
+
+
+def test_a_chunk_refused_midway_changes_nothing_and_tz_aware_times_are_checked(rtf_data):
+    """A series refused after another was scored restores both; tz-aware stamps are times."""
+    import pandas as pd
+
+    from sktime_hepa import AgeBaseline
+
+    X, y = rtf_data
+    model = AgeBaseline(horizons=5).fit(X, y)
+    ids = X.index.get_level_values(0)
+    first, second = ids.unique()[:2]
+    a, b = np.flatnonzero(ids == first)[:4], np.flatnonzero(ids == second)[:4]
+    stream = SurfaceStream(model)
+    stream.update(X.iloc[np.r_[a, b]])
+    before = ({k: v.copy() for k, v in stream.tails_.items()}, dict(stream.last_time_))
+    # the second series' rows carry text: refused after the first series was scored
+    nxt = np.r_[np.flatnonzero(ids == first)[4:6], np.flatnonzero(ids == second)[4:6]]
+    bad = X.iloc[nxt].astype(object)
+    bad.iloc[-1, 0] = "broken"
+    with pytest.raises(ValueError, match="not numbers"):
+        stream.update(bad)
+    assert stream.last_time_ == before[1]
+    assert all(np.array_equal(stream.tails_[k], v) for k, v in before[0].items())
+    # one stream indexed by tz-aware time stamps: late data is refused as for naive ones
+    one = X.loc[first].copy()
+    one.index = pd.date_range("2026-01-01", periods=len(one), freq="h", tz="UTC")
+    tz_stream = SurfaceStream(model)
+    tz_stream.update(one.iloc[:5])
+    with pytest.raises(ValueError, match="late data"):
+        tz_stream.update(one.iloc[3:4])

@@ -16,29 +16,45 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["SurfaceEstimator"]
 
 
+def valid_horizon(horizon, n_horizons: int) -> int:
+    """``horizon`` (None: the last) as an int in ``1 .. n_horizons``, or a ValueError naming it."""
+    horizon = n_horizons if horizon is None else horizon
+    if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral):
+        raise ValueError(
+            f"horizon must be None or an integer in 1..horizons={n_horizons}, got {horizon!r}."
+        )
+    if not 1 <= horizon <= n_horizons:
+        where = "beyond" if horizon > n_horizons else "below 1, outside 1.."
+        raise ValueError(
+            f"horizon={horizon} is {where} horizons={n_horizons}: horizon must be "
+            f"an integer in 1..{n_horizons}."
+        )
+    return int(horizon)
+
+
 class SurfaceEstimator(ClassifierMixin, BaseEstimator):
     """Base of the event-surface estimators (``horizons`` and ``horizon`` parameters)."""
 
-    def _check_horizon(self) -> int:
+    def _check_horizon(self, *, at_fit: bool = False) -> int:
         """The dt that ``predict_proba`` answers for: an int in ``1 .. horizons``.
 
         Checked at every call, since ``set_params(horizon=...)`` after fit is
         the usual way to read another horizon: a non-integer, zero, negative
         or too large one is a ValueError naming it, never another column.
+        After ``fit`` (``at_fit=False``) the bound is the number of horizons
+        the model was fitted with (``n_horizons_``): ``horizons`` changed by
+        ``set_params`` after ``fit`` is refused, since it refits nothing.
         """
-        horizon = self.horizons if self.horizon is None else self.horizon
-        if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral):
-            raise ValueError(
-                f"horizon must be None or an integer in 1..horizons={self.horizons}, "
-                f"got {horizon!r}."
-            )
-        if not 1 <= horizon <= self.horizons:
-            where = "beyond" if horizon > self.horizons else "below 1, outside 1.."
-            raise ValueError(
-                f"horizon={horizon} is {where} horizons={self.horizons}: horizon must be "
-                f"an integer in 1..{self.horizons}."
-            )
-        return int(horizon)
+        K = self.horizons
+        if not at_fit:
+            fitted = getattr(self, "n_horizons_", K)
+            if fitted != K:
+                raise ValueError(
+                    f"horizons={K} differs from the {fitted} horizons the model was fitted "
+                    "with; set_params(horizons=...) after fit does not refit: set it back "
+                    "or fit again."
+                )
+        return valid_horizon(self.horizon, K)
 
     def predict_proba(self, X):
         """P(no event, event) within ``horizon`` steps.
@@ -93,7 +109,7 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
     def unique_times_(self) -> np.ndarray:
         """The horizons ``1 .. horizons`` on which the survival functions are defined."""
         check_is_fitted(self)
-        return np.arange(1, self.horizons + 1, dtype=np.float64)
+        return np.arange(1, getattr(self, "n_horizons_", self.horizons) + 1, dtype=np.float64)
 
     def predict_survival_function(self, X, return_array=False):
         """Survival function ``S(dt) = 1 - p(t, dt)`` of each row, on ``dt = 1 .. horizons``.
@@ -215,12 +231,16 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
             number); X with a column of objects that are not numbers.
         """
         from ..metrics import h_auroc_scorer
+        from ..targets import _check_alignment, as_survival_target
 
         check_is_fitted(self)
         if sample_weight is not None:
             raise ValueError("score does not support sample_weight.")
+        _check_alignment(y, getattr(X, "index", None))  # y is read by position, as in fit
         y = np.asarray(y) if not hasattr(y, "dtype") else y
-        if getattr(y.dtype, "names", None) is None:
+        if getattr(y.dtype, "names", None) is not None:
+            y = as_survival_target(y)  # any Surv field names; others named in the error
+        else:
             # per-step labels as fit reads them: classes_[1] is the event
             y = np.asarray(y)
             if y.ndim == 1 and not np.isin(y, self.classes_).all():

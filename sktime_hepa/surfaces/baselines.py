@@ -228,7 +228,7 @@ class _HazardBaseline(SurfaceEstimator):
             X has a column of objects that are not numbers (see ``as_panel``).
         """
         self._validate_params()
-        self._check_horizon()
+        self._check_horizon(at_fit=True)
         panel = as_panel(X, estimator=self, reset=True)
         y, self.classes_ = validate_event_target(
             y,
@@ -240,6 +240,7 @@ class _HazardBaseline(SurfaceEstimator):
         _check_learnable(y, self.horizons)
         score = self._fit_score(panel, y)
         _fit_hazard(self, score, y)
+        self.n_horizons_ = self.horizons
         self._survival_train_ = y  # the censoring data of make_survival_scorer(y_train="fit")
         return self
 
@@ -605,7 +606,7 @@ class SurvivalForestBaseline(SurfaceEstimator):
         from sklearn.utils import check_random_state
 
         self._validate_params()
-        self._check_horizon()
+        self._check_horizon(at_fit=True)
         panel = as_panel(X, estimator=self, reset=True)
         y, self.classes_ = validate_event_target(
             y,
@@ -634,6 +635,7 @@ class SurvivalForestBaseline(SurfaceEstimator):
             random_state=rng.randint(np.iinfo(np.int32).max),
             low_memory=False,
         ).fit(self._features(panel)[rows], target)
+        self.n_horizons_ = self.horizons
         self._survival_train_ = y  # the censoring data of make_survival_scorer(y_train="fit")
         return self
 
@@ -671,8 +673,9 @@ class SurvivalForestBaseline(SurfaceEstimator):
         features = self._features(panel)
         times = self.forest_.unique_times_
         # S is a step function of the training event times: read it at k
-        idx = np.searchsorted(times, np.arange(1, self.horizons + 1), side="right") - 1
-        out = np.empty((len(features), self.horizons))
+        K = getattr(self, "n_horizons_", self.horizons)  # the width of the fit
+        idx = np.searchsorted(times, np.arange(1, K + 1), side="right") - 1
+        out = np.empty((len(features), K))
         for a in range(0, len(features), batch_size):
             surv = self.forest_.predict_survival_function(
                 features[a : a + batch_size], return_array=True

@@ -318,6 +318,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         self.held_out_rows_ = held_out
         self.held_out_map_ = self._held_out_map(train_source, held_out, labels, known)
         self.history_ = self.net_.history
+        self.n_horizons_ = self.horizons
         self._survival_train_ = y  # the censoring data of make_survival_scorer(y_train="fit")
         return self
 
@@ -326,7 +327,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         return self.pretrainer == "passthrough" or (self.pretrainer is None and is_embeddings(X))
 
     def _check_options(self, X, embeddings_in: bool) -> None:
-        self._check_horizon()
+        self._check_horizon(at_fit=True)
         if not embeddings_in and is_embeddings(X):
             raise ValueError(
                 "X holds embeddings from an upstream encoder, but pretrainer="
