@@ -186,8 +186,9 @@ class EncoderTransformer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
         ----------
         panel : Panel
             From :func:`~sktime_hepa.panel.as_panel` with ``reset=False``,
-            against this encoder or an estimator fitted on the same sensors. It
-            is not checked again here: read X through :meth:`to_rows` otherwise.
+            against this encoder or an estimator fitted on the same sensors.
+            Only its number of channels is checked again here: read X through
+            :meth:`to_rows` otherwise.
 
         Returns
         -------
@@ -197,8 +198,16 @@ class EncoderTransformer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
         ------
         NotFittedError
             Before ``fit``.
+        ValueError
+            The panel has another number of channels than the encoder's sensors.
         """
         check_is_fitted(self)
+        if not isinstance(panel, Panel) or panel.n_channels != len(self.mean_):
+            got = panel.n_channels if isinstance(panel, Panel) else type(panel).__name__
+            raise ValueError(
+                f"panel must be a Panel of the encoder's {len(self.mean_)} sensors "
+                f"(as_panel(X, estimator=..., reset=False)), got {got}."
+            )
         return PanelRows(
             panel.scaled(self.mean_, self.scale_),
             context_length=self.context_length,
