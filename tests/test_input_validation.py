@@ -454,3 +454,12 @@ def test_zero_epochs_say_the_model_is_untrained():
         model = tiny_predictor(tiny_pretrainer(), finetune="scratch", max_epochs=1).fit(X, y)
         # a warm start with zero more epochs keeps the fitted network
         model.set_params(warm_start=True, max_epochs=0).fit(X, y)
+
+
+def test_head_readout_on_embeddings_is_refused_before_fitting(rtf_data, fitted_pretrainer):
+    from sktime_hepa import HEPAEventPredictor
+
+    X, y = rtf_data
+    H = fitted_pretrainer.transform(X)
+    with pytest.raises(ValueError, match="finetune='head' reads out a pretrained predictor"):
+        HEPAEventPredictor("passthrough", finetune="head", horizons=5).fit(H, y)

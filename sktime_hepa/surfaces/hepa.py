@@ -340,6 +340,13 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
                 f"finetune='head' reads out the pretrained predictor; head={self.head!r} "
                 "would train a new one (use finetune='predictor' with it)."
             )
+        if embeddings_in and self.finetune == "head":
+            raise ValueError(
+                "finetune='head' reads out a pretrained predictor, but X holds embeddings "
+                "(pretrainer='passthrough' or an upstream encoder) and no predictor comes "
+                "with them; use finetune='predictor' or 'probe', or give the raw series "
+                "with a HEPAPretrainer as pretrainer."
+            )
         if embeddings_in and not frozen:
             raise ValueError(
                 f"finetune={self.finetune!r} needs raw series and an encoder estimator, but X "
