@@ -293,7 +293,8 @@ class AgeBaseline(_HazardBaseline):
         The dt that ``predict_proba`` and ``predict`` answer for; None means K.
     missing : {"error", "mask"}, default="error"
         "error" refuses X with NaN; "mask" accepts it (the age does not read
-        the sensors). A series with no observed value is refused.
+        the sensors). As for every estimator of the package, a series with no
+        observed value is refused, and in ``fit`` a sensor with none.
 
     Attributes
     ----------
