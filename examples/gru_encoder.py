@@ -11,6 +11,12 @@ parameters. The 15 training settings (``lr``, ``max_epochs``, ``device``,
 encoders. ``custom_encoder.py`` uses it; this file only defines it.
 """
 
+# %%
+# The network
+# -----------
+# Pure torch: the encoder maps a context ending at t to ``h_t``; a linear head
+# forecasts the next step from it, and the loss is their mean squared error.
+
 from numbers import Integral
 
 from sklearn.utils._param_validation import Interval
@@ -53,6 +59,14 @@ class NextStepLoss(nn.Module):
         forecast, target, observed = y_pred
         mse = ((forecast - target) ** 2).mean(dim=-1)[observed].mean()
         return mse, {"mse": mse}
+
+
+# %%
+# The estimator
+# -------------
+# It declares its own parameters and constraints, builds the module for the
+# fitted number of sensors, and names its loss; ``fit``, ``transform``, the
+# shared training settings and ``network_recipe`` come from the base.
 
 
 class GRUEncoder(SelfSupervisedEncoder):
