@@ -553,9 +553,12 @@ def test_held_out_map_recovers_known_logit_shifts():
     assert np.abs(mapped - expit(a * logit(p_sorted) + b)).max() < 0.05
     assert fit_logit_map(p, np.zeros_like(labels), known) is None  # one class: nothing to fit
     # a surface that ranks backwards gets flat columns, never reversed ones
-    backwards = fit_logit_map(p, rng.uniform(size=p.shape) < 1 - p, known)
+    reversed_labels = rng.uniform(size=p.shape) < 1 - p
+    backwards = fit_logit_map(p, reversed_labels, known)
     flat = apply_logit_map(p, backwards)
     assert np.ptp(flat, axis=0).max() < 0.05
+    # ... around the event rate of the held-out cells (0.5 here, up to the running max)
+    assert abs(flat.mean() - reversed_labels.mean()) < 0.05
 
 
 def test_probability_set_after_fit_is_checked(rtf_data, fitted_predictor):

@@ -92,6 +92,17 @@ def fit_logit_map(surface, labels, known, degree: int = HELD_OUT_DEGREE) -> np.n
     start = np.zeros(2 * m)
     start[0] = 1.0  # the identity map
     theta = minimize(nll, start, jac=True, method="L-BFGS-B").x
+    if (_basis(surface.shape[1], degree) @ theta[:m]).min() < _MIN_SLOPE:
+        # the held-out rows rank backwards at some horizon: no slope is kept there;
+        # refit the intercepts under the smallest slope (a nearly flat map at their rates)
+        flat = np.r_[_MIN_SLOPE, np.zeros(m - 1)]
+
+        def nll_b(b):
+            loss, grad = nll(np.r_[flat, b])
+            return loss, grad[m:]
+
+        b = minimize(nll_b, theta[m:], jac=True, method="L-BFGS-B").x
+        theta = np.r_[flat, b]
     return np.stack([theta[:m], theta[m:]])
 
 
