@@ -167,9 +167,7 @@ class EncoderTransformer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
             Before ``fit``.
         ValueError
             X as :func:`~sktime_hepa.panel.as_panel` refuses it against the fit
-            (not a panel, other sensors than in ``fit``, NaN with
-            ``missing="error"``, inf, text, repeated or unsorted time steps; see
-            its Raises).
+            (see its Raises).
         TypeError
             X has a column of objects that are not numbers (see ``as_panel``).
         """
@@ -336,9 +334,7 @@ class SelfSupervisedEncoder(EncoderTransformer):
             ``precision`` other than "float32" or another ``device``; a
             ``callbacks`` entry that is not a skorch callback.
         ValueError
-            X refused by :func:`~sktime_hepa.panel.as_panel` (not a panel, NaN with
-            ``missing="error"``, inf, text, repeated or unsorted time steps; under
-            ``warm_start``, other sensors than the fitted ones; see its Raises);
+            X refused by :func:`~sktime_hepa.panel.as_panel` (see its Raises);
             a sensor whose mean or std is not finite in float32, or whose values
             would overflow float32 once scaled.
         ValueError
@@ -493,9 +489,7 @@ class SupervisedEncoder(EncoderTransformer):
             ``precision`` other than "float32" or another ``device``; a
             ``callbacks`` entry that is not a skorch callback.
         ValueError
-            X refused by :func:`~sktime_hepa.panel.as_panel` (not a panel, NaN with
-            ``missing="error"``, inf, text, repeated or unsorted time steps; under
-            ``warm_start``, other sensors than the fitted ones; see its Raises);
+            X refused by :func:`~sktime_hepa.panel.as_panel` (see its Raises);
             a sensor whose mean or std is not finite in float32, or whose values
             would overflow float32 once scaled.
         ValueError

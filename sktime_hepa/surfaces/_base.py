@@ -73,9 +73,7 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
             Before ``fit``.
         ValueError
             X that ``predict_surface`` refuses; for the package's estimators what
-            :func:`~sktime_hepa.panel.as_panel` refuses against the fit (not a
-            panel, other sensors than in ``fit``, NaN with ``missing="error"``,
-            inf, text, repeated or unsorted time steps; see its Raises).
+            :func:`~sktime_hepa.panel.as_panel` refuses against the fit (see its Raises).
         ValueError
             ``horizon`` (read at every call, so also one set after ``fit``) is not
             an integer in ``1..horizons`` (:class:`~sktime_hepa.SurfaceCalibrator`
@@ -136,9 +134,7 @@ class SurfaceEstimator(ClassifierMixin, BaseEstimator):
             Before ``fit``.
         ValueError
             X that ``predict_surface`` refuses; for the package's estimators what
-            :func:`~sktime_hepa.panel.as_panel` refuses against the fit (not a
-            panel, other sensors than in ``fit``, NaN with ``missing="error"``,
-            inf, text, repeated or unsorted time steps; see its Raises).
+            :func:`~sktime_hepa.panel.as_panel` refuses against the fit (see its Raises).
         ValueError
             ``return_array`` is not a bool (checked first, even before ``fit``).
         ImportError

@@ -214,10 +214,7 @@ class _HazardBaseline(SurfaceEstimator):
             A parameter outside its constraints (sklearn's
             ``InvalidParameterError``), or ``horizon`` > ``horizons``.
         ValueError
-            X refused by :func:`~sktime_hepa.panel.as_panel` (not a panel, NaN with
-            ``missing="error"``, inf, text, repeated or unsorted time steps; with
-            ``missing="mask"`` a series or a sensor with no observed value; see
-            its Raises).
+            X refused by :func:`~sktime_hepa.panel.as_panel` (see its Raises).
         ValueError
             y missing (None), not binary per-step labels (one class, more than
             two, continuous), or a structured y with events other than 0/1 or
@@ -263,9 +260,7 @@ class _HazardBaseline(SurfaceEstimator):
             Before ``fit``.
         ValueError
             X as :func:`~sktime_hepa.panel.as_panel` refuses it against the fit
-            (not a panel, other sensors than in ``fit``, NaN with
-            ``missing="error"``, inf, text, repeated or unsorted time steps; see
-            its Raises).
+            (see its Raises).
         TypeError
             X has a column of objects that are not numbers (see ``as_panel``).
         """
@@ -583,10 +578,7 @@ class SurvivalForestBaseline(SurfaceEstimator):
             A parameter outside its constraints (sklearn's
             ``InvalidParameterError``), or ``horizon`` > ``horizons``.
         ValueError
-            X refused by :func:`~sktime_hepa.panel.as_panel` (not a panel, NaN with
-            ``missing="error"``, inf, text, repeated or unsorted time steps; with
-            ``missing="mask"`` a series or a sensor with no observed value; see
-            its Raises).
+            X refused by :func:`~sktime_hepa.panel.as_panel` (see its Raises).
         ValueError
             y missing (None), not binary per-step labels (one class, more than
             two, continuous), or a structured y with events other than 0/1 or
@@ -661,9 +653,7 @@ class SurvivalForestBaseline(SurfaceEstimator):
             Before ``fit``.
         ValueError
             X as :func:`~sktime_hepa.panel.as_panel` refuses it against the fit
-            (not a panel, other sensors than in ``fit``, NaN with
-            ``missing="error"``, inf, text, repeated or unsorted time steps; see
-            its Raises); ``batch_size`` not a positive integer (checked first,
+            (see its Raises); ``batch_size`` not a positive integer (checked first,
             even before ``fit``).
         TypeError
             X has a column of objects that are not numbers (see ``as_panel``).

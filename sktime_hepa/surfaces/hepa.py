@@ -552,9 +552,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             Before ``fit``.
         ValueError
             X as :func:`~sktime_hepa.panel.as_panel` refuses it against the fit
-            (not a panel, other sensors than in ``fit``, NaN with
-            ``missing="error"``, inf, text, repeated or unsorted time steps; see
-            its Raises); for a model fitted on embeddings, embeddings of another
+            (see its Raises); for a model fitted on embeddings, embeddings of another
             width or with NaN or inf.
         ValueError
             ``rows`` not a 1-D array of integers in ``[0, n_rows)``;
