@@ -64,6 +64,10 @@ VARIANTS = {
     "none_ema": {"sigreg_scale": "none", "target_encoder": "ema"},
     "none_lr1e-3": {"sigreg_scale": "none", "lr": 1e-3},
     "none_20ep": {"sigreg_scale": "none", "max_epochs": 20, "patience": 5},
+    # JEPA plus the reconstruction of the context's last patch (and statistics) from h_t:
+    # the prediction loss alone may drop what the current state looks like
+    "recon": {"sigreg_scale": "none", "reconstruction_weight": 1.0},
+    "recon0.1": {"sigreg_scale": "none", "reconstruction_weight": 0.1},
     # the random-init control: the same network, zero epochs
     "random": {"max_epochs": 0},
 }

@@ -9,10 +9,11 @@ from numbers import Integral, Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
 from .._inference import module_device
 from .._rows import PanelRows, PretrainWindows, pretrain_collate
-from ..callbacks import CollapseMonitor, EMATargetUpdate, PredictionReference
+from ..callbacks import CollapseMonitor, EMATargetUpdate, PartRatio, PredictionReference
 from ..diagnostics import (
     DT_BANDS,
     PREDICTION_RATIO_BOUND,
@@ -92,6 +93,14 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         average of the encoder after every step (the paper's I.3 ablation).
     ema_momentum : float, default=0.99
         tau of the EMA target.
+    reconstruction_weight : float, default=0.0
+        Weight ``beta`` of a reconstruction term added to the JEPA loss: a
+        linear decoder maps ``h_t`` to the context's last patch (and, under
+        ``normalization="instance_stats"``, to the context's mean and
+        log-std), scored by the mean squared error. 0 is the paper's objective;
+        a positive weight asks ``h_t`` to keep what the current state looks
+        like, which the prediction loss alone may discard (docs/design.md,
+        pretraining study). The decoder is dropped after pretraining.
     <training settings>
 
     Attributes
@@ -108,7 +117,10 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         and the prediction reference: ``l1_shuffled`` (the error against the
         target of another row of nearly the same dt), ``pred_ratio`` (real /
         shuffled; ~1 for a predictor that ignores its context) and
-        ``pred_ratio_dt1_3`` ... ``pred_ratio_dt64_`` per dt band.
+        ``pred_ratio_dt1_3`` ... ``pred_ratio_dt64_`` per dt band. With
+        ``reconstruction_weight > 0`` also ``recon``, its reference
+        ``recon_mean_ref`` and ``recon_ratio`` (their quotient; ~1 for a
+        decoder that learned nothing).
     prediction_reference_ : dict
         ``prediction_error`` of the fitted encoder and predictor on the held-out
         validation windows (the training windows without validation): ``l1``,
@@ -159,6 +171,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         "target_window": [StrOptions(set(TARGET_WINDOWS))],
         "target_encoder": [StrOptions({"shared", "ema"})],
         "ema_momentum": [Interval(Real, 0, 1, closed="both")],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     _training_defaults = {
@@ -184,6 +197,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         target_window="interval",
         target_encoder="shared",
         ema_momentum=0.99,
+        reconstruction_weight=0.0,
         **training,
     ):
         self.d_model = d_model
@@ -202,9 +216,14 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         self.target_window = target_window
         self.target_encoder = target_encoder
         self.ema_momentum = ema_momentum
+        self.reconstruction_weight = reconstruction_weight
         super().__init__(**training)
 
-    _part_names = ("l1", "sigreg")
+    @property
+    def _part_names(self) -> tuple:
+        if self.reconstruction_weight > 0:
+            return ("l1", "sigreg", "recon", "recon_mean_ref")
+        return ("l1", "sigreg")
 
     @property
     def _max_horizon(self) -> int:
@@ -220,12 +239,15 @@ class HEPAPretrainer(SelfSupervisedEncoder):
             l1_reduction=self.l1_reduction,
             sigreg_on=self.sigreg_on,
             sigreg_scale=self.sigreg_scale,
+            reconstruction_weight=self.reconstruction_weight,
         )
 
     def _stage_callbacks(self) -> list:
         named = [("collapse", CollapseMonitor()), ("prediction", PredictionReference())]
         if self.target_encoder == "ema":
             named.append(("ema_target", EMATargetUpdate(self.ema_momentum)))
+        if self.reconstruction_weight > 0:
+            named.append(("recon_ratio", PartRatio("recon", "recon_mean_ref", name="recon_ratio")))
         return named
 
     def _build_module(self, n_channels: int) -> JEPAModule:
@@ -234,9 +256,11 @@ class HEPAPretrainer(SelfSupervisedEncoder):
         )
         encoder = causal_patch_encoder(self, n_channels)
         target = "context" if self.target_window == "context" else "window"
-        if self.target_encoder == "ema":
-            return JEPAModule.with_ema_target(encoder=encoder, predictor=predictor, target=target)
-        return JEPAModule(encoder=encoder, predictor=predictor, target=target)
+        decoder = None
+        if self.reconstruction_weight > 0:
+            decoder = nn.Linear(self.d_model, JEPAModule.decoder_width(encoder, n_channels))
+        build = JEPAModule.with_ema_target if self.target_encoder == "ema" else JEPAModule
+        return build(encoder=encoder, predictor=predictor, target=target, decoder=decoder)
 
     @property
     def predictor_module_(self):
@@ -325,7 +349,7 @@ class HEPAPretrainer(SelfSupervisedEncoder):
                     [windows[i] for i in range(start, min(start + 256, len(windows)))]
                 )
                 batch = {k: v.to(device) for k, v in batch.items()}
-                h_hat, h_star, _ = module(**batch)  # (b, D), (b, D), _
+                h_hat, h_star = module(**batch)[:2]  # (b, D), (b, D)
                 parts.append((h_hat.float().cpu(), h_star.float().cpu(), batch["dt"].cpu()))
         h_hat, h_star, dt = (torch.cat(v) for v in zip(*parts, strict=True))
         return {**prediction_reference(h_hat, h_star, dt, seed=seed), "n_windows": len(dt)}

@@ -173,6 +173,20 @@ class HEPAEncoder(nn.Module):
         """Per-channel mean and std over the valid steps of each context."""
         return context_stats(x, step_mask)
 
+    def last_patch(self, x, step_mask, stats):
+        """The context's last patch as the encoder sees it, and its step mask.
+
+        (B, W, C) -> values (B, P, C), normalised like the tokens (masked steps
+        exact zeros), and their step mask (B, P).
+        """
+        P = self.patch_size
+        values = x[:, -P:]  # (B, P, C)
+        if self.normalization != "none":
+            mean, std = stats
+            values = (values - mean.unsqueeze(1)) / std.unsqueeze(1)  # (B, P, C)
+        mask = step_mask[:, -P:]  # (B, P)
+        return values * mask.unsqueeze(-1), mask
+
     def _tokens(self, x, step_mask, stats):
         """Normalise, patch and embed.
 

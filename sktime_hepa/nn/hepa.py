@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .encoder import HEPAEncoder
@@ -31,6 +32,11 @@ class JEPAModule(nn.Module):
         statistics and encoded bidirectionally (``encode_target``). "context":
         ``target`` is the causal context of row ``t + dt``, encoded like any
         context (``h*`` = ``h_(t+dt)``).
+    decoder : nn.Module or None
+        Maps ``h_t`` (B, D) to the context's last patch (B, P*C), and under
+        ``normalization="instance_stats"`` also to the context's per-channel
+        mean and log-std (B, 2C): the reconstruction term of
+        ``HEPAPretrainer(reconstruction_weight=...)``. Dropped after pretraining.
     """
 
     def __init__(
@@ -40,6 +46,7 @@ class JEPAModule(nn.Module):
         predictor: HorizonPredictor,
         target_encoder: HEPAEncoder | None = None,
         target: str = "window",
+        decoder: nn.Module | None = None,
     ):
         super().__init__()
         if target not in ("window", "context"):
@@ -48,13 +55,19 @@ class JEPAModule(nn.Module):
         self.predictor = predictor
         self.target_encoder = target_encoder
         self.target = target
+        self.decoder = decoder
         if target_encoder is not None:
             target_encoder.load_state_dict(encoder.state_dict())
             target_encoder.requires_grad_(False)
 
     @classmethod
     def with_ema_target(
-        cls, *, encoder: HEPAEncoder, predictor: HorizonPredictor, target: str = "window"
+        cls,
+        *,
+        encoder: HEPAEncoder,
+        predictor: HorizonPredictor,
+        target: str = "window",
+        decoder: nn.Module | None = None,
     ):
         """A module whose target branch is an EMA copy of ``encoder``."""
         return cls(
@@ -62,10 +75,21 @@ class JEPAModule(nn.Module):
             predictor=predictor,
             target_encoder=copy.deepcopy(encoder),
             target=target,
+            decoder=decoder,
         )
 
+    @staticmethod
+    def decoder_width(encoder: HEPAEncoder, n_channels: int) -> int:
+        """Outputs of the reconstruction decoder: the last patch, and the statistics if embedded."""
+        stats = 2 * n_channels if encoder.stats_embed is not None else 0
+        return encoder.patch_size * n_channels + stats
+
     def forward(self, context, context_mask, target, target_mask, dt):
-        """Returns (h_hat, h_star, h_t), each (B, D)."""
+        """Returns (h_hat, h_star, h_t), each (B, D).
+
+        With a decoder, two more: the reconstruction (B, R) and its target
+        (B, R) with a mask (B, R) of the values to count.
+        """
         stats = self.encoder.context_stats(context, context_mask)  # 2 x (B, C)
         h = self.encoder(context, context_mask, stats=stats)  # (B, D)
         h_hat = self.predictor(h, dt)  # (B, D)
@@ -74,7 +98,26 @@ class JEPAModule(nn.Module):
         else:
             with torch.no_grad():
                 h_star = self._encode_target(self.target_encoder, target, target_mask, stats)
-        return h_hat, h_star, h
+        if self.decoder is None:
+            return h_hat, h_star, h
+        return (
+            h_hat,
+            h_star,
+            h,
+            self.decoder(h),
+            *self._reconstruction_target(context, context_mask, stats),
+        )
+
+    def _reconstruction_target(self, context, context_mask, stats):
+        values, mask = self.encoder.last_patch(context, context_mask, stats)  # (B,P,C), (B,P)
+        B, P, C = values.shape
+        values = values.reshape(B, P * C)  # (B, P*C)
+        mask = mask.unsqueeze(-1).expand(B, P, C).reshape(B, P * C)  # (B, P*C)
+        if self.encoder.stats_embed is not None:
+            mean, std = stats
+            values = torch.cat([values, mean, std.log()], dim=-1)  # (B, P*C + 2C)
+            mask = F.pad(mask, (0, 2 * C), value=True)  # (B, P*C + 2C)
+        return values.detach(), mask
 
     def _encode_target(self, encoder, target, target_mask, stats):
         if self.target == "context":

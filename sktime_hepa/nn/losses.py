@@ -32,6 +32,12 @@ class JEPALoss(nn.Module):
     sigreg_scale : {"batch", "none"}
         "batch": SIGReg is the Epps-Pulley test statistic, multiplied by the
         batch size (LeJEPA); "none": the distance itself (``SIGReg``).
+    reconstruction_weight : float, default=0.0
+        Weight ``beta`` of a term added to the loss: the mean squared error
+        of the module's reconstruction of the context's last patch from
+        ``h_t`` (outputs 4-6 of ``JEPAModule`` with a decoder). Its reference
+        ``recon_mean_ref`` is the error of predicting the context's mean (0
+        after normalisation) everywhere.
     """
 
     def __init__(
@@ -41,6 +47,7 @@ class JEPALoss(nn.Module):
         l1_reduction: str = "mean",
         sigreg_on: str = "predictor",
         sigreg_scale: str = "batch",
+        reconstruction_weight: float = 0.0,
     ):
         super().__init__()
         if l1_reduction not in L1_REDUCTIONS:
@@ -53,6 +60,7 @@ class JEPALoss(nn.Module):
         self.l1_reduction = l1_reduction
         self.sigreg_on = sigreg_on
         self.sigreg = SIGReg(scale=sigreg_scale)
+        self.reconstruction_weight = float(reconstruction_weight)
 
     def forward(self, y_pred, y_true=None):
         h_hat, h_star = y_pred[0], y_pred[1]  # (B, D), (B, D); y_pred[2] is h_t when given
@@ -62,7 +70,15 @@ class JEPALoss(nn.Module):
         if self.sigreg_on == "all":
             sig = (sig + self.sigreg(y_pred[2]) + self.sigreg(h_star)) / 3
         loss = (1 - self.alpha) * l1 + self.alpha * sig
-        return loss, {"l1": l1, "sigreg": sig}
+        if len(y_pred) == 3:
+            return loss, {"l1": l1, "sigreg": sig}
+        recon, values, mask = y_pred[3:]  # (B, R) each
+        w = mask.to(recon.dtype)  # (B, R)
+        n = w.sum().clamp_min(1.0)
+        mse = (((recon - values) ** 2) * w).sum() / n
+        ref = ((values**2) * w).sum().detach() / n  # predicting the context's mean
+        loss = loss + self.reconstruction_weight * mse
+        return loss, {"l1": l1, "sigreg": sig, "recon": mse, "recon_mean_ref": ref}
 
 
 def _log1mexp(x):
