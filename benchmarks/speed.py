@@ -75,7 +75,7 @@ def pretrain_step(batch_size=64, context=512, max_horizon=200, repeats=5):
         predictor=HorizonPredictor(horizon_scale=max_horizon),
     )
     loss_fn = JEPALoss()
-    opt = make_optimizer(module.parameters(), lr=3e-4, weight_decay=1e-2)
+    opt = make_optimizer(module, lr=3e-4, weight_decay=1e-2)
     dt = np.floor(np.exp(rng.uniform(0, np.log(max_horizon + 1), batch_size)))
     width = int(np.ceil(dt.max() / 16) * 16)
     batch = {

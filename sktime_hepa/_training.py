@@ -22,6 +22,7 @@ from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin  # imports nothing of accelerate itself
 from skorch.utils import to_device, to_tensor
+from torch import nn
 from torch.torch_version import TorchVersion
 
 from ._split import labelled_segments, split_segments  # noqa: F401  (split_segments: re-export)
@@ -153,10 +154,59 @@ def optimizer_kwargs(*, weight_decay: float, device: str = "cpu") -> dict:
     return {"weight_decay": weight_decay, **({"fused": True} if fused else {})}
 
 
-def make_optimizer(params, *, lr: float, weight_decay: float, device: str = "cpu"):
+#: Layers whose weight matrices weight decay shrinks; every other parameter
+#: (biases, norm gains, embeddings, learned tokens, state-space constants) is
+#: left alone, as in nanoGPT's ``configure_optimizers``.
+DECAYED_LAYERS = (
+    nn.Linear,
+    nn.Bilinear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.RNNBase,
+    nn.RNNCellBase,
+    nn.MultiheadAttention,
+)
+
+
+def decayed_parameters(module: nn.Module) -> set:
+    """``id`` of every parameter of ``module`` that weight decay applies to.
+
+    The weight matrices (2 or more dimensions) of ``DECAYED_LAYERS``; not
+    biases, LayerNorm gains, ``nn.Embedding`` tables or parameters a module
+    holds directly (positional tables, mask tokens, pooling queries, Mamba's
+    ``A_log`` and ``D``), which decay would pull towards zero for no gain in
+    generalisation.
+    """
+    return {
+        id(p)
+        for layer in module.modules()
+        if isinstance(layer, DECAYED_LAYERS)
+        for p in layer.parameters(recurse=False)
+        if p.ndim >= 2
+    }
+
+
+def configure_optimizers(named_parameters, module: nn.Module, *, weight_decay: float) -> list:
+    """AdamW parameter groups: decayed matrices, then everything else at 0.
+
+    ``named_parameters`` (name, parameter) pairs are those to train (frozen
+    parts already left out); empty groups are dropped.
+    """
+    decayed = decayed_parameters(module)
+    params = [p for _, p in named_parameters]
+    groups = [
+        {"params": [p for p in params if id(p) in decayed], "weight_decay": weight_decay},
+        {"params": [p for p in params if id(p) not in decayed], "weight_decay": 0.0},
+    ]
+    return [g for g in groups if g["params"]]
+
+
+def make_optimizer(module: nn.Module, *, lr: float, weight_decay: float, device: str = "cpu"):
     """The AdamW optimizer the nets use, for code that steps a module directly."""
+    groups = configure_optimizers(module.named_parameters(), module, weight_decay=weight_decay)
     return torch.optim.AdamW(
-        params, lr=lr, **optimizer_kwargs(weight_decay=weight_decay, device=device)
+        groups, lr=lr, **optimizer_kwargs(weight_decay=weight_decay, device=device)
     )
 
 
@@ -233,6 +283,17 @@ class HEPANet(NeuralNet):
         for name, param in super().get_all_learnable_params():
             if param.requires_grad:
                 yield name, param
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        """The optimizer's parameter groups: weight decay on weight matrices only.
+
+        ``configure_optimizers`` splits the trainable parameters; ``lr`` and
+        the other ``optimizer__`` settings apply to both groups.
+        """
+        args, kwargs = super().get_params_for_optimizer(prefix, [])
+        weight_decay = kwargs.get("weight_decay", 0.0)
+        groups = configure_optimizers(named_parameters, self.module_, weight_decay=weight_decay)
+        return (groups,), kwargs
 
 
 class AcceleratedHEPANet(AccelerateMixin, HEPANet):

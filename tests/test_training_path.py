@@ -357,3 +357,56 @@ def test_verbose_2_shows_progress_bars(rtf_data, fitted_pretrainer, capsys):
     n_chunks = -(-len(X) // 64)
     assert "surface" in pred_err and f"{n_chunks}/{n_chunks}" in pred_err
     assert "embedding" not in quiet
+
+
+def test_weight_decay_reaches_weight_matrices_only(rtf_data, fitted_pretrainer):
+    X, y = rtf_data
+    model = tiny_predictor(fitted_pretrainer, max_epochs=1).fit(X, y)
+    names = {id(p): n for n, p in model.net_.module_.named_parameters()}
+    decay, rest = model.net_.optimizer_.param_groups
+    assert decay["weight_decay"] == model.weight_decay and rest["weight_decay"] == 0.0
+    decayed = [names[id(p)] for p in decay["params"]]
+    kept = [names[id(p)] for p in rest["params"]]
+    assert decayed and all(n.endswith(".weight") and "norm" not in n for n in decayed)
+    assert any(n.endswith(".bias") for n in kept) and any("norm" in n for n in kept)
+    # the frozen encoder reaches neither group
+    assert not any(n.startswith("encoder.") for n in decayed + kept)
+    # the pretrainer: positional queries and LayerNorm gains are not decayed
+    groups = fitted_pretrainer.net_.optimizer_.param_groups
+    names = {id(p): n for n, p in fitted_pretrainer.net_.module_.named_parameters()}
+    kept = {names[id(p)] for p in groups[1]["params"]}
+    assert {"encoder.pool.query", "encoder.ln_f.weight", "encoder.blocks.0.ln_1.weight"} <= kept
+
+
+def test_reconstruction_term_learns_the_last_patch(rtf_data):
+    X, _ = rtf_data
+    pre = tiny_pretrainer(
+        reconstruction_weight=1.0, normalization="instance_stats", max_epochs=12, lr=3e-3, stride=1
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pre.fit(X)
+    ratios = pre.history_[:, "recon_ratio"]
+    # the decoder starts at about the mean predictor's error and learns well below it
+    assert ratios[0] > 0.5 and ratios[-1] < 0.3
+    assert isinstance(pre.net_.module_.decoder, torch.nn.Linear)
+    # the term is off by default: no decoder, no history key
+    assert tiny_pretrainer().reconstruction_weight == 0.0
+
+
+def test_reconstruction_target_is_what_the_encoder_sees():
+    enc = HEPAEncoder(n_channels=2, d_model=8, n_layers=1, n_heads=2, patch_size=2, dropout=0.0)
+    width = JEPAModule.decoder_width(enc, 2)
+    jepa = JEPAModule(
+        encoder=enc,
+        predictor=HorizonPredictor(d_model=8, hidden=8),
+        decoder=torch.nn.Linear(8, width),
+    )
+    ctx, mask = torch.randn(4, 8, 2), torch.ones(4, 8, dtype=bool)
+    mask[0, -1] = False  # a missing last step is not scored
+    out = jepa(ctx, mask, ctx[:, :4], mask[:, :4], torch.ones(4))
+    recon, values, counted = out[3:]
+    assert recon.shape == values.shape == counted.shape == (4, width)
+    mean, std = enc.context_stats(ctx, mask)
+    assert torch.allclose(values[1, :4], ((ctx[1, -2:] - mean[1]) / std[1]).reshape(-1))
+    assert not counted[0, 2:4].any() and counted[0, :2].all()
