@@ -76,8 +76,40 @@ CONTROLS = {"scratch": "hepa_scratch", "age": "age"}
 RUL = {"fd001", "fd002", "fd002-regime"}
 
 
+def _ages(X) -> np.ndarray:
+    """Steps since each row's series began (0 at its first row)."""
+    units = X.index.get_level_values(0).to_numpy()
+    starts = np.r_[0, np.flatnonzero(units[1:] != units[:-1]) + 1]
+    return np.arange(len(units)) - np.repeat(starts, np.diff(np.r_[starts, len(units)]))
+
+
+def age_r2(H, units, ages, min_series: int = 3):
+    """Out-of-fold R² of log(1 + age) read linearly from ``h_t`` (folds by series).
+
+    How much of "how long has this series been running" the embedding keeps:
+    on data whose events follow age (the age floor's h-AUROC) a head can only
+    use what survives here. None with fewer than ``min_series`` series.
+    """
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    n_series = len(np.unique(units))
+    if n_series < min_series:
+        return None
+    target = np.log1p(ages)
+    pred = cross_val_predict(
+        RidgeCV(alphas=np.logspace(-3, 3, 7)),
+        H,
+        target,
+        groups=units,
+        cv=GroupKFold(n_splits=min(5, n_series)),
+    )
+    return float(1 - ((target - pred) ** 2).sum() / ((target - target.mean()) ** 2).sum())
+
+
 def representation(fitted, data, seed: int, max_rows: int = 4000) -> dict:
-    """Spread of ``h_t`` on test rows, and on run-to-failure data PC1's Spearman with time."""
+    """Spread of ``h_t`` on test rows, its age read-out, and on run-to-failure data PC1's
+    Spearman with time."""
     X = data.X_test
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), min(max_rows, len(X)), replace=False))
@@ -90,6 +122,7 @@ def representation(fitted, data, seed: int, max_rows: int = 4000) -> dict:
         "test_cos": stats["cos"],
         "pc1_share": float(sv[0] ** 2 / (sv**2).sum()) if sv.sum() > 0 else None,
     }
+    out["age_r2"] = age_r2(H, X.index.get_level_values(0).to_numpy()[rows], _ages(X)[rows])
     if data.bench_name in RUL:
         pc1 = centred @ vt[0]
         units = X.index.get_level_values(0).to_numpy()[rows]

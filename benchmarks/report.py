@@ -464,6 +464,7 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         *timing_table(records),
         "",
         *report_pretraining.section(),
+        *report_pretraining.decay_section(),
         *objective_section(list(objective)),
         *snapshot_section(list(snapshots), figure_link),
         *head_stability_section(),

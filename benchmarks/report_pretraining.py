@@ -159,6 +159,43 @@ def section(path: Path = RESULTS, budget="default") -> list[str]:
     ]
 
 
+#: records of the study's command at the first commit with AdamW parameter groups
+DECAY_RESULTS = RESULTS.parent / "decay_groups.jsonl"
+
+
+def decay_section(path: Path = DECAY_RESULTS, study: Path = RESULTS) -> list[str]:
+    """The same study cells before and after the AdamW parameter groups (issue 19)."""
+    after = [r for r in load(path) if r.get("budget", "default") == "default"]
+    if not after:
+        return []
+    cells = {(r["dataset"], r["variant"]) for r in after}
+    before = [
+        r
+        for r in load(study)
+        if r.get("budget", "default") == "default" and (r["dataset"], r["variant"]) in cells
+    ]
+    relabel = [
+        {**r, "variant": f"{r['variant']}, {tag}"}
+        for tag, rs in (("every parameter decayed", before), ("decay groups", after))
+        for r in rs
+    ]
+    commits = sorted({r["commit"] for r in after})
+    return [
+        "## Weight-decay groups",
+        "",
+        "AdamW decays only weight matrices since commit e06c465 "
+        "(`_training.configure_optimizers`; biases, norm gains, embeddings and learned "
+        "tokens are no longer pulled towards zero). The pretraining study's cells rerun "
+        "with it (`python -m benchmarks.pretraining_study --dataset fd001 --variant none "
+        "--labels 0.1 0.02 --controls scratch --out benchmarks/results/decay_groups.jsonl`, "
+        f"commits {', '.join(commits)}) beside the same cells of the study, recorded before "
+        "(every parameter decayed). Same seeds, splits and budget; columns as in the study.",
+        "",
+        *study_table(relabel),
+        "",
+    ]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=RESULTS)
