@@ -71,6 +71,13 @@ VARIANTS = {
     # the random-init control: the same network, zero epochs
     "random": {"max_epochs": 0},
 }
+#: head name -> HEPAEventPredictor settings on the frozen pretrained encoder
+HEADS = {
+    "predictor": {},  # pred-FT, the protocol's head
+    "head": {"finetune": "head"},  # the event head alone on the pretrained predictor
+    "standardize": {"standardize": True},  # pred-FT on h_t z-scored per dimension
+    "whiten": {"standardize": "whiten"},  # pred-FT on whitened h_t (identity covariance)
+}
 #: controls without a pretrainer: the study's name -> the protocol's method
 CONTROLS = {"scratch": "hepa_scratch", "age": "age"}
 RUL = {"fd001", "fd002", "fd002-regime"}
@@ -179,12 +186,16 @@ def main(argv=None):
     parser.add_argument("--budget", default="default", choices=sorted(BUDGETS))
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
+        "--heads",
         "--finetune",
+        dest="heads",
         nargs="+",
         default=["predictor"],
-        choices=["predictor", "head"],
-        help="head modes per pretrainer: 'predictor' (pred-FT) records as the variant, "
-        "'head' (event head only on the frozen pretrained predictor) as '<variant>+head'",
+        choices=list(HEADS),
+        help="heads per pretrainer: 'predictor' (pred-FT) records as the variant, the "
+        "others as '<variant>+<head>' (HEADS: 'head' trains the event head only on the "
+        "frozen pretrained predictor; 'standardize' and 'whiten' pred-FT on z-scored or "
+        "whitened h_t)",
     )
     parser.add_argument("--skip-existing", action="store_true")
     args = parser.parse_args(argv)
@@ -217,9 +228,7 @@ def main(argv=None):
                         flush=True,
                     )
             for variant in args.variant:
-                heads = [
-                    (m, variant if m == "predictor" else f"{variant}+{m}") for m in args.finetune
-                ]
+                heads = [(m, variant if m == "predictor" else f"{variant}+{m}") for m in args.heads]
                 todo = [
                     (f, mode, name)
                     for f in args.labels
@@ -251,13 +260,14 @@ def main(argv=None):
                         seconds,
                         data.test_rows,
                         commit,
-                        **({} if mode == "predictor" else {"finetune": mode}),
+                        **HEADS[mode],
                     )
                     rec.update(
                         kind="head",
                         variant=name,
                         budget=args.budget,
-                        finetune=mode,
+                        finetune=HEADS[mode].get("finetune", "predictor"),
+                        head_params=HEADS[mode],
                         pretrainer_params=VARIANTS[variant],
                     )
                     append_record(args.out, rec)

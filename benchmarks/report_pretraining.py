@@ -156,6 +156,7 @@ def section(path: Path = RESULTS, budget="default") -> list[str]:
         "",
         *band_table(records, budget),
         "",
+        *age_section(),
     ]
 
 
@@ -194,6 +195,43 @@ def decay_section(path: Path = DECAY_RESULTS, study: Path = RESULTS) -> list[str
         *study_table(relabel),
         "",
     ]
+
+
+#: pretraining-only records of the age read-out (``--labels`` with no fraction)
+AGE_RESULTS = RESULTS.parent / "age_probe.jsonl"
+
+
+def age_section(path: Path = AGE_RESULTS) -> list[str]:
+    """How much of each row's age the embedding keeps, per variant (pretraining records)."""
+    pre = latest([r for r in load(path) if r.get("age_r2") is not None], "pretrain")
+    if not pre:
+        return []
+    commits = sorted({r["commit"] for r in pre.values()})
+    lines = [
+        "### What the embedding keeps of age",
+        "",
+        "`python -m benchmarks.pretraining_study --dataset tep fd002 --variant random none "
+        "recon0.1 --labels --controls --out benchmarks/results/age_probe.jsonl` (pretraining "
+        f"only; commits {', '.join(commits)}): `age R²` is the out-of-fold R² of "
+        "log(1 + steps since the series began) read from the test rows' `h_t` by a ridge "
+        "regression, folds by series (`pretraining_study.age_r2`). Reference values: 1 for "
+        "an embedding holding log-age, about 0 for noise. TEP's fault onsets and C-MAPSS "
+        "failures follow age (the age floor's h-AUROC: TEP 0.900, FD002 0.878), so a head "
+        "can only use the age that survives here.",
+        "",
+        "| dataset | variant | age R² | h_t rank | ratio (test) |",
+        "|---|---|---|---|---|",
+    ]
+    for d in _datasets(pre):
+        for v in variant_order({k[1] for k in pre if k[0] == d}):
+            rs = [r for k, r in sorted(pre.items()) if k[:2] == (d, v)]
+            name = f"**{v}**" if v in CONTROL_ORDER else v
+            lines.append(
+                f"| {NAMES.get(d, d)} | {name} | {fmt([r['age_r2'] for r in rs])} | "
+                f"{fmt([r.get('test_rank') for r in rs], 1)} | "
+                f"{fmt([r['test_prediction']['ratio'] for r in rs])} |"
+            )
+    return [*lines, ""]
 
 
 def main(argv=None):

@@ -145,6 +145,18 @@ class EmbeddingScaler(nn.Module):
         return (h - self.mean) / self.scale  # (B, D)
 
 
+class EmbeddingWhitener(nn.Module):
+    """Fixed whitening of ``h_t``: ``(h - mean) @ matrix`` (fitted on training embeddings)."""
+
+    def __init__(self, *, mean, matrix):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("matrix", torch.as_tensor(matrix, dtype=torch.float32))
+
+    def forward(self, h):
+        return (h - self.mean) @ self.matrix  # (B, D)
+
+
 class EventModule(nn.Module):
     """Stage 2: hazard logits at horizons 1..K for each row.
 
@@ -153,7 +165,7 @@ class EventModule(nn.Module):
     None and ``head`` taking ``(h, dts)``: the baselines' ``DtMLPHead`` and the
     ``LinearProbeHead``. ``encoder`` maps ``(context, context_mask)`` to
     ``(B, D)``; it may be None when rows only ever arrive as embeddings.
-    ``scaler`` (optional) standardises ``h_t`` before the head.
+    ``scaler`` (optional) standardises or whitens ``h_t`` before the head.
     """
 
     def __init__(
@@ -163,7 +175,7 @@ class EventModule(nn.Module):
         predictor: HorizonPredictor | None,
         head: nn.Module,
         n_horizons: int,
-        scaler: EmbeddingScaler | None = None,
+        scaler: nn.Module | None = None,
     ):
         super().__init__()
         self.encoder = encoder
@@ -181,7 +193,7 @@ class EventModule(nn.Module):
         head: nn.Module,
         n_horizons: int,
         trained: set,
-        scaler: EmbeddingScaler | None = None,
+        scaler: nn.Module | None = None,
     ) -> EventModule:
         """Assemble from pretrained parts: copies them, and freezes what is not trained.
 

@@ -30,7 +30,7 @@ from ..encoders import EncoderTransformer, HEPAPretrainer, SupervisedEncoder
 from ..encoders._base import check_batch_size, check_rows
 from ..nn.dt_mlp_head import DtMLPHead
 from ..nn.event_head import EventHead, LinearProbeHead
-from ..nn.hepa import EmbeddingScaler, EventModule
+from ..nn.hepa import EmbeddingScaler, EmbeddingWhitener, EventModule
 from ..nn.losses import SurvivalBCELoss
 from ..nn.predictor import HorizonPredictor
 from ..panel import as_panel
@@ -118,10 +118,16 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         ``python -m benchmarks.probability`` (docs/design.md, "Probabilities").
         For a free (isotonic) map per horizon fit a ``SurfaceCalibrator`` on
         other held-out series.
-    standardize : bool, default=False
-        z-score the frozen ``h_t`` per dimension (statistics of the labelled
-        training rows, stored in the network) before the predictor or head.
-        Only with a frozen encoder ("predictor", "head", "probe").
+    standardize : bool or "whiten", default=False
+        True: z-score the frozen ``h_t`` per dimension (statistics of the
+        labelled training rows, stored in the network) before the predictor
+        or head. "whiten": rotate and scale it so that its covariance on those
+        rows is the identity (ZCA, eigenvalues floored at 1e-3 of their
+        mean), so that directions of small variance reach the head on the
+        same footing as the dominant ones (a pretrained ``h_t`` keeps most of
+        its variance in a few directions: docs/design.md, "Few-label heads").
+        Either trains a new predictor. Only with a frozen encoder
+        ("predictor", "head", "probe").
     <training settings>
     min_steps : int, default=100
         Optimiser steps before early stopping may act. With few labels an
@@ -192,7 +198,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         "horizons": [Interval(Integral, 1, None, closed="left")],
         "horizon": [Interval(Integral, 1, None, closed="left"), None],
         "probability": [StrOptions(set(PROBABILITY_SCALES))],
-        "standardize": ["boolean"],
+        "standardize": ["boolean", StrOptions({"whiten"})],
         "min_steps": [Interval(Integral, 0, None, closed="left")],
         "monitor": [StrOptions({"valid_loss", "valid_auroc"})],
     }
@@ -361,7 +367,8 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             )
         if self.standardize and not frozen:
             raise ValueError(
-                f"standardize=True z-scores frozen embeddings; finetune={self.finetune!r} "
+                f"standardize={self.standardize!r} rescales frozen embeddings; "
+                f"finetune={self.finetune!r} "
                 "trains the encoder, so its embeddings have no fixed statistics."
             )
 
@@ -451,7 +458,11 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             source = EmbeddingRows(H, source.groups)
         if not self.standardize:
             return source, None
-        labelled = H[known.any(axis=1)]  # (n_labelled, D)
+        labelled = H[known.any(axis=1)].astype(np.float64)  # (n_labelled, D)
+        if self.standardize == "whiten":
+            return source, EmbeddingWhitener(
+                mean=labelled.mean(axis=0), matrix=whitening_matrix(labelled)
+            )
         scale = np.maximum(labelled.std(axis=0), 1e-6)
         return source, EmbeddingScaler(mean=labelled.mean(axis=0), scale=scale)
 
@@ -478,7 +489,9 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         """
         pre = self.pretrainer_
         width = self.n_features_in_ if pre is None else pre.encoder_module_.d_model
-        if scaler is None and self.standardize:
+        if scaler is None and self.standardize == "whiten":
+            scaler = EmbeddingWhitener(mean=np.zeros(width), matrix=np.eye(width))
+        elif scaler is None and self.standardize:
             scaler = EmbeddingScaler(mean=np.zeros(width), scale=np.ones(width))
         return NetworkRecipe(
             build=partial(self._event_module, width=width, scaler=scaler),
@@ -501,7 +514,7 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
                     "finetune='head' trains only the event head on a pretrained predictor, "
                     "but there is none here ("
                     + (
-                        "standardize=True needs a new predictor"
+                        f"standardize={self.standardize!r} needs a new predictor"
                         if self.standardize
                         else f"the encoder is a {type(pre).__name__ if pre else 'passthrough'}"
                     )
@@ -600,3 +613,16 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
             "total": sum(p.numel() for p in params),
             "trained": sum(p.numel() for p in params if p.requires_grad),
         }
+
+
+def whitening_matrix(H, *, floor: float = 1e-3):
+    """ZCA whitening matrix of the rows of H (n, D): ``(H - mean) @ W`` has identity covariance.
+
+    Eigenvalues below ``floor`` times their mean are raised to it, so that
+    directions the rows barely use are not blown up from rounding noise.
+    """
+    centred = H - H.mean(axis=0)  # (n, D)
+    cov = centred.T @ centred / max(len(H) - 1, 1)  # (D, D)
+    eigval, eigvec = np.linalg.eigh(cov)  # (D,), (D, D)
+    eigval = np.maximum(eigval, floor * max(eigval.mean(), 1e-12))
+    return (eigvec / np.sqrt(eigval)) @ eigvec.T  # (D, D)
