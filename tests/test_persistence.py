@@ -107,8 +107,13 @@ def test_event_predictor_with_its_frozen_pretrainer(rtf_data, fitted_predictor, 
 
 @pytest.mark.parametrize(
     "params",
-    [dict(standardize=True), dict(finetune="probe"), dict(head="dt_mlp")],
-    ids=["standardize", "probe", "dt_mlp"],
+    [
+        dict(standardize=True),
+        dict(standardize="whiten"),
+        dict(finetune="probe"),
+        dict(head="dt_mlp"),
+    ],
+    ids=["standardize", "whiten", "probe", "dt_mlp"],
 )
 def test_event_predictor_variants(rtf_data, fitted_pretrainer, tmp_path, params):
     X, y = rtf_data

@@ -284,6 +284,26 @@ def test_standardize_stores_the_scaler_in_the_network(rtf_data, fitted_pretraine
         ).fit(X, y)
 
 
+def test_whiten_gives_the_labelled_embeddings_identity_covariance(rtf_data, fitted_pretrainer):
+    X, y = rtf_data
+    est = tiny_predictor(FrozenEstimator(fitted_pretrainer), standardize="whiten").fit(X, y)
+    whitener = est.net_.module_.scaler
+    H = fitted_pretrainer.transform(X)
+    labelled = torch.as_tensor(H[horizon_labels(y, 8)[1].any(axis=1)])
+    Z = whitener(labelled).double().numpy()
+    eig = np.linalg.eigvalsh(np.cov(Z.T))
+    # every direction the rows use gets unit variance; LayerNorm's output has one
+    # direction of exactly zero variance, which no scaling can fill
+    assert np.allclose(eig[1:], 1.0, atol=1e-3) and eig[0] < 1e-6
+    assert np.allclose(Z.mean(0), 0, atol=1e-4)
+    with pytest.raises(ValueError, match="standardize='whiten'"):
+        tiny_predictor(
+            FrozenEstimator(fitted_pretrainer), standardize="whiten", finetune="scratch"
+        ).fit(X, y)
+    with pytest.raises(ValueError, match="standardize"):
+        tiny_predictor(FrozenEstimator(fitted_pretrainer), standardize="pca").fit(X, y)
+
+
 def test_any_encoder_fills_the_slot(rtf_data):
     X, y = rtf_data
     mae = MAEPretrainer(
