@@ -157,11 +157,12 @@ def test_string_classes_roundtrip(tmp_path):
     [
         lambda: MAEPretrainer(**_TINY, patch_size=4, context_length=32, random_state=0),
         lambda: tiny_pretrainer(target_encoder="ema"),
+        lambda: tiny_pretrainer(reconstruction_weight=0.5, normalization="instance_stats"),
         lambda: PatchTSTEncoder(
             **_TINY, patch_size=4, d_out=8, context_length=32, horizons=8, random_state=0
         ),
     ],
-    ids=["mae", "hepa_ema", "patchtst"],
+    ids=["mae", "hepa_ema", "hepa_reconstruction", "patchtst"],
 )
 def test_other_encoders_roundtrip(rtf_data, tmp_path, make):
     X, y = rtf_data

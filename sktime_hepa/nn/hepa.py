@@ -87,8 +87,8 @@ class JEPAModule(nn.Module):
     def forward(self, context, context_mask, target, target_mask, dt):
         """Returns (h_hat, h_star, h_t), each (B, D).
 
-        With a decoder, two more: the reconstruction (B, R) and its target
-        (B, R) with a mask (B, R) of the values to count.
+        With a decoder, three more: the reconstruction (B, R), its target
+        (B, R) and a mask (B, R) of the values to count.
         """
         stats = self.encoder.context_stats(context, context_mask)  # 2 x (B, C)
         h = self.encoder(context, context_mask, stats=stats)  # (B, D)
