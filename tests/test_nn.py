@@ -128,6 +128,20 @@ def test_jepa_loss_parts_and_reductions():
         JEPALoss(l1_reduction="max")
 
 
+def test_jepa_loss_adds_the_masked_reconstruction_error():
+    h_hat, h_star, h = torch.randn(8, 16), torch.randn(8, 16), torch.randn(8, 16)
+    recon, values = torch.zeros(8, 6), torch.ones(8, 6)
+    mask = torch.ones(8, 6, dtype=torch.bool)
+    mask[:, :2] = False
+    values[:, :2] = 100.0  # uncounted values leave the error alone
+    torch.manual_seed(0)
+    base, _ = JEPALoss(reconstruction_weight=0.5)((h_hat, h_star, h))
+    torch.manual_seed(0)
+    loss, parts = JEPALoss(reconstruction_weight=0.5)((h_hat, h_star, h, recon, values, mask))
+    assert parts["recon"] == 1.0 and parts["recon_mean_ref"] == 1.0
+    assert torch.isclose(loss, base + 0.5)
+
+
 def test_survival_bce_ignores_unknown_cells_and_weights_positives():
     logits = torch.randn(4, 6)
     labels = torch.zeros(4, 6)

@@ -70,7 +70,7 @@ class JEPALoss(nn.Module):
         if self.sigreg_on == "all":
             sig = (sig + self.sigreg(y_pred[2]) + self.sigreg(h_star)) / 3
         loss = (1 - self.alpha) * l1 + self.alpha * sig
-        if len(y_pred) == 3:
+        if len(y_pred) <= 3:  # no reconstruction outputs
             return loss, {"l1": l1, "sigreg": sig}
         recon, values, mask = y_pred[3:]  # (B, R) each
         w = mask.to(recon.dtype)  # (B, R)
