@@ -175,8 +175,7 @@ def decayed_parameters(module: nn.Module) -> set:
     The weight matrices (2 or more dimensions) of ``DECAYED_LAYERS``; not
     biases, LayerNorm gains, ``nn.Embedding`` tables or parameters a module
     holds directly (positional tables, mask tokens, pooling queries, Mamba's
-    ``A_log`` and ``D``), which decay would pull towards zero for no gain in
-    generalisation.
+    ``A_log`` and ``D``): decay would only pull them towards zero.
     """
     return {
         id(p)

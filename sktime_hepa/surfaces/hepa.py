@@ -125,8 +125,10 @@ class HEPAEventPredictor(TorchEstimatorMixin, SurfaceEstimator):
         rows is the identity (ZCA, eigenvalues floored at 1e-3 of their
         mean), so that directions of small variance reach the head on the
         same footing as the dominant ones (a pretrained ``h_t`` keeps most of
-        its variance in a few directions: docs/design.md, "Few-label heads").
-        Either trains a new predictor. Only with a frozen encoder
+        its variance in a few directions). Measured worse than no rescaling
+        on TEP and MBA, for pretrained and random encoders alike (docs/design.md,
+        "What the embedding keeps of age, and whether whitening frees the
+        rest"). Either trains a new predictor. Only with a frozen encoder
         ("predictor", "head", "probe").
     <training settings>
     min_steps : int, default=100
