@@ -190,6 +190,10 @@ class Budget:
     # 40 % of its samples: T-Rep's four tasks cost ~0.4 s per batch of 16 here
     related_epochs: int = 4
     related_samples: int = 600
+    # issue 17's matched budget: when set, a related system's epoch is this many of
+    # its own batches instead of related_samples windows, so that every system takes
+    # the optimiser steps of HEPA's pretraining whatever its batch size
+    related_batches: int | None = None
 
 
 BUDGETS = {
@@ -210,6 +214,9 @@ BUDGETS = {
         max_test_rows=14000,
         forest_rows=20000,
     ),
+    # the related systems at HEPA's pretraining steps: 8 epochs of ceil(1500 / 64) = 24
+    # batches each (HEPA's batch is 64); sizes stay the CPU ones of RELATED
+    "matched": Budget(related_epochs=8, related_batches=24),
     # a smoke test of the whole pipeline in seconds (never reported)
     "smoke": Budget(1, 64, 1, 1, 64, 1, 4, 1, 64, 1, 500, 500, 10, 300, 16, 1, 1, 64),
 }
@@ -416,12 +423,17 @@ def related_model(method, data, budget: Budget, seed: int, n_rows: int, **params
     settings = dict(
         max_epochs=budget.related_epochs,
         patience=budget.pretrain_patience,
-        stride=stride_for(n_rows, budget.related_samples),
         random_state=seed,
         **size,
     )
     settings.update(params)
-    return cls(**settings)
+    samples = budget.related_samples
+    if "stride" in settings:
+        return cls(**settings)
+    if budget.related_batches is not None:
+        batch_size = settings.get("batch_size", cls().get_params()["batch_size"])
+        samples = budget.related_batches * batch_size
+    return cls(stride=stride_for(n_rows, samples), **settings)
 
 
 def estimator(

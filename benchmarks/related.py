@@ -105,6 +105,7 @@ def detector_record(
         "contamination": model.contamination,
         "params": {k: v for k, v in model.get_params().items() if k != "callbacks"},
         "pretrain_epochs": len(model.history_) if model.max_epochs else 0,
+        "optimizer_steps": train_steps(model),
         "collapse": collapse_stats(model),
         "fit_seconds": round(fit_seconds, 2),
         "predict_seconds": round(predict_seconds, 2),
@@ -116,6 +117,13 @@ def detector_record(
         "commit": commit,
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def train_steps(model) -> int:
+    """Optimiser steps the fit took (training batches over its epochs)."""
+    if not model.max_epochs:
+        return 0
+    return int(sum(epoch.get("train_batch_count", 0) for epoch in model.history_))
 
 
 def fit_related(data, method, seed, budget, *, untrained=False):
