@@ -194,6 +194,10 @@ class Budget:
     # its own batches instead of related_samples windows, so that every system takes
     # the optimiser steps of HEPA's pretraining whatever its batch size
     related_batches: int | None = None
+    # related systems run at their reference size (the class defaults, the reference
+    # code's sizes) instead of RELATED's CPU size; the others' reference size costs
+    # 20-70 min per run here (benchmarks.related_cost)
+    related_reference: tuple = ()
 
 
 BUDGETS = {
@@ -216,7 +220,12 @@ BUDGETS = {
     ),
     # the related systems at HEPA's pretraining steps: 8 epochs of ceil(1500 / 64) = 24
     # batches each (HEPA's batch is 64); sizes stay the CPU ones of RELATED
-    "matched": Budget(related_epochs=8, related_batches=24),
+    # and at their reference size where one run of it fits 2 cores (a few minutes)
+    "matched": Budget(
+        related_epochs=8,
+        related_batches=24,
+        related_reference=("trep", "lstm_vae", "lstm_attention"),
+    ),
     # a smoke test of the whole pipeline in seconds (never reported)
     "smoke": Budget(1, 64, 1, 1, 64, 1, 4, 1, 64, 1, 500, 500, 10, 300, 16, 1, 1, 64),
 }
@@ -323,6 +332,27 @@ RELATED = {
     # the plain-torch selective scan runs step by step: 3 layers over a 50-step window
     "sensitive_mamba": (SensitiveMambaDetector, dict(n_layers=3, context_length=50)),
 }
+#: RELATED settings that set a size; the others (LSTM-VAE's KL reduction) are choices
+#: kept at every size
+SIZE_KEYS = {
+    "hidden_dims",
+    "output_dims",
+    "context_length",
+    "d_model",
+    "d_ff",
+    "n_heads",
+    "n_layers",
+    "predictor_hidden",
+    "batch_size",
+}
+
+
+def related_size(method: str, reference: bool = False) -> dict:
+    """A related system's settings at the CPU size, or at its reference size."""
+    _, size = RELATED[method]
+    return {k: v for k, v in size.items() if not (reference and k in SIZE_KEYS)}
+
+
 RELATED_METHODS = list(RELATED)
 SELF_SUPERVISED |= set(RELATED)
 #: Controls of HEPA's pretraining: hepa_random is the same frozen encoder and
@@ -418,13 +448,13 @@ def pretrainer(method, data, budget: Budget, seed: int, n_rows: int, **params):
 
 
 def related_model(method, data, budget: Budget, seed: int, n_rows: int, **params):
-    """A related system (``RELATED``) at the benchmark's CPU-sized settings, unfitted."""
-    cls, size = RELATED[method]
+    """A related system (``RELATED``) at the budget's size (CPU or reference), unfitted."""
+    cls, _ = RELATED[method]
     settings = dict(
         max_epochs=budget.related_epochs,
         patience=budget.pretrain_patience,
         random_state=seed,
-        **size,
+        **related_size(method, reference=method in budget.related_reference),
     )
     settings.update(params)
     samples = budget.related_samples
