@@ -472,6 +472,7 @@ def render(all_records, objective=(), snapshots=(), figure_link=None) -> str:
         *snapshot_section(list(snapshots), figure_link),
         *head_stability_section(),
         *detectors_section(bench=records),
+        *report_related.matched_section(),
         *report_related.readout_section(),
         *report_related.published_section(),
         *report_related.quoted_reproductions(records),

@@ -384,3 +384,132 @@ def readout_section(path: Path = READOUT) -> list[str]:
         if any(cell != "–" for cell in row):  # a read-out older records lack: no row
             out.append(f"| {name} | " + " | ".join(row) + " |")
     return out + [""]
+
+
+COST = RESULTS / "related_cost.jsonl"
+
+
+def _cost_table(path: Path) -> tuple[list[str], list[float]]:
+    """The table of seconds per step at each size (``benchmarks.related_cost``), and the
+    minutes of a matched run at the reference size of the systems kept at the CPU size."""
+    from .protocol import BUDGETS, RELATED, related_size  # noqa: PLC0415
+
+    cost = {}
+    for r in _load(path):
+        cost[(r["method"], r["size"])] = r
+    if not cost:
+        return [], []
+    default, matched = BUDGETS["default"], BUDGETS["matched"]
+    rows = [
+        "| system | batch | steps, default budget | size used at the matched budget "
+        "| s/step, CPU size | s/step, reference size | matched run at reference size |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    kept_small = []
+    for m in RELATED_NAMES:
+        cls, _ = RELATED[m]
+        reference = m in matched.related_reference
+        batch = related_size(m, reference).get("batch_size", cls().get_params()["batch_size"])
+        steps = default.related_epochs * round(0.8 * default.related_samples / batch)
+        cpu, ref = cost.get((m, "cpu")), cost.get((m, "reference"))
+        minutes = ref["matched_budget_minutes"] if ref else None
+        if minutes is not None and not reference:
+            kept_small.append(minutes)
+        per_step = [f"{r['seconds_per_step']:.3f}" if r else "–" for r in (cpu, ref)]
+        if minutes is None:
+            run = "–"
+        else:
+            run = "< 1 min" if minutes < 1 else f"~{minutes:.0f} min"
+        size = "reference" if reference else "CPU"
+        rows.append(
+            f"| {METHODS[m]} | {batch} | {steps} | {size} | {' | '.join(per_step)} | {run} |"
+        )
+    return rows, kept_small
+
+
+def matched_section(path: Path = DETECTORS, cost_path: Path = COST) -> list[str]:
+    """The related systems as causal detectors at HEPA's pretraining steps (issue 17)."""
+    from .protocol import BUDGETS  # noqa: PLC0415
+
+    latest = {}
+    for r in load(path):
+        if r["control"] is not None or r.get("budget", "default") not in ("default", "matched"):
+            continue
+        if r["method"] == "anomaly_transformer" and r.get("params", {}).get("readout") != "edge":
+            continue
+        latest[(r["dataset"], r["method"], r["budget"], r["seed"])] = r
+    matched_keys = {(d, m) for d, m, b, _ in latest if b == "matched"}
+    if not matched_keys:
+        return []
+    cells = defaultdict(list)
+    for (d, m, b, _), r in sorted(latest.items(), key=lambda kv: kv[0][3]):
+        for key in ("auroc", "f1", "pa_f1", "f1_oracle", "pa_f1_oracle", "anomaly_share"):
+            if r.get(key) is not None:
+                cells[(d, m, b, key)].append(r[key])
+        if b == "matched":
+            cells[(d, m, b, "steps")].append(r.get("optimizer_steps"))
+            size = r["params"]
+            cells[(d, m, b, "size")] = [
+                ", ".join(f"{k}={size[k]}" for k in sorted(size) if k in SIZE_SHOWN)
+            ]
+    matched = BUDGETS["matched"]
+    hepa_steps = matched.related_epochs * round(0.8 * matched.related_batches)
+    cost_rows, kept_small = _cost_table(cost_path)
+    cost_range = (
+        f"{min(kept_small):.0f} to {max(kept_small):.0f} minutes" if kept_small else "too long"
+    )
+    out = [
+        "## Fair budgets: the related systems at HEPA's pretraining steps",
+        "",
+        "`python -m benchmarks.related --budget matched --labels` (records: "
+        "`benchmarks/results/detectors.jsonl`, budget `matched`). HEPA pretrains for at most "
+        f"{matched.related_epochs} epochs of 1,500 windows in batches of 64, about "
+        f"{hepa_steps} optimiser steps (early stopping may end it sooner). At the matched "
+        f"budget every related system gets the same: at most {matched.related_epochs} epochs of "
+        f"{matched.related_batches} of its own batches (80 % of them train), patience 3, "
+        "whatever its batch size; at the `default` budget of the detectors table it gets 4 "
+        "epochs of 600 windows, so a number of steps that falls with its batch size (table). "
+        "Sizes: T-Rep, LSTM-VAE and LSTM-attention run at their reference size (the class "
+        "defaults, the reference code's sizes: docs/design.md); MTS-JEPA, Anomaly "
+        "Transformer and SensitiveMamba stay at the detectors table's CPU size, because one "
+        f"matched run at the reference size costs {cost_range} of one core here in training "
+        "steps alone "
+        "(`python -m benchmarks.related_cost`, records `benchmarks/results/related_cost.jsonl`, "
+        "25 sensors, one thread, nothing else running):",
+        "",
+        *cost_rows,
+        "",
+        "Detection as in the detectors table (causal contexts, the detector's own threshold; "
+        "oracle = best threshold on the test labels); `steps`: optimiser steps the matched fit "
+        "took. The `default` columns repeat the detectors table for the same system and "
+        "dataset.",
+        "",
+        "| dataset | method | size | steps | AUROC default | AUROC matched | F1 matched "
+        "| PA-F1 matched | F1 oracle matched | PA-F1 oracle matched | flag-all F1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    names = dataset_rows([{"dataset": d} for d, _ in matched_keys])
+    for d, name in names.items():
+        for m in RELATED_NAMES:
+            if (d, m) not in matched_keys:
+                continue
+            share = cells.get((d, m, "matched", "anomaly_share"), [])
+            steps = [s for s in cells[(d, m, "matched", "steps")] if s is not None]
+            row = [
+                name,
+                METHODS[m],
+                cells[(d, m, "matched", "size")][0] or "defaults",
+                f"{np.mean(steps):.0f}" if steps else "–",
+                fmt(cells.get((d, m, "default", "auroc"), [])),
+                *(
+                    fmt(cells.get((d, m, "matched", k), []))
+                    for k in ("auroc", "f1", "pa_f1", "f1_oracle", "pa_f1_oracle")
+                ),
+                f"{2 * share[0] / (1 + share[0]):.3f}" if share else "–",
+            ]
+            out.append("| " + " | ".join(row) + " |")
+    return out + [""]
+
+
+#: the size settings a matched record's row names
+SIZE_SHOWN = ("d_model", "hidden_dims", "output_dims", "n_layers", "context_length", "hidden_size")
