@@ -12,7 +12,12 @@ from skorch.callbacks import LRScheduler
 from .._inference import module_device
 from .._rows import PanelRows
 from ..encoders._base import SIZE_CONSTRAINTS, check_batch_size
-from ..encoders._detector import DETECTOR_CONSTRAINTS, SelfSupervisedDetector, held_out_rows
+from ..encoders._detector import (
+    DETECTOR_CONSTRAINTS,
+    SelfSupervisedDetector,
+    held_out_rows,
+    window_scores,
+)
 from ..nn.anomaly_transformer import (
     READOUTS,
     AnomalyTransformerEncoder,
@@ -197,25 +202,7 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         scores : ndarray of float64, shape (n_rows,)
         """
         batch_size = check_batch_size(batch_size)
-        source = self.to_rows(X)
-        module = self.net_.module_
-        module.eval()
-        W = source.context_length
-        ends, starts = [], []  # last row and first scored row of each window
-        for a, b in zip(source.offsets[:-1], source.offsets[1:], strict=True):
-            first = np.arange(a, b, W)
-            ends.append(np.minimum(first + W, b) - 1)
-            starts.append(first)
-        ends, starts = np.concatenate(ends), np.concatenate(starts)
-        out = np.empty(source.n_rows, dtype=np.float64)
-        with torch.inference_mode():
-            for sel, ctx, mask in source.iter_contexts(ends, batch_size, module_device(module)):
-                scores = module.window_scores(ctx, mask).double().cpu().numpy()  # (b, W)
-                for k, row in zip(sel, scores, strict=True):
-                    end, start = ends[k], starts[k]
-                    # the window holds rows end-W+1 .. end; it scores start .. end
-                    out[start : end + 1] = row[W - (end - start + 1) :]
-        return out
+        return window_scores(self.net_.module_, self.to_rows(X), batch_size=batch_size)
 
     def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
         """Calibrate the last-step read-outs on held-out last steps, then the threshold."""

@@ -11,7 +11,13 @@ from skorch.callbacks import LRScheduler, PassthroughScoring
 
 from .._inference import module_device
 from .._rows import PanelRows
-from ..encoders._detector import DETECTOR_CONSTRAINTS, MAX_THRESHOLD_ROWS, SelfSupervisedDetector
+from ..encoders._base import check_batch_size
+from ..encoders._detector import (
+    DETECTOR_CONSTRAINTS,
+    MAX_THRESHOLD_ROWS,
+    SelfSupervisedDetector,
+    window_scores,
+)
 from ..nn.sensitive_mamba import SensitiveMambaEncoder, SensitiveMambaLoss, SensitiveMambaModule
 
 __all__ = ["SensitiveMambaDetector"]
@@ -190,6 +196,39 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
             crop_ratio=self.crop_ratio,
             mask_ratio=self.mask_ratio,
         )
+
+    def score_windows(self, X, *, batch_size=64):
+        """Scores under the published protocol: every step of non-overlapping windows.
+
+        Close to the reference code's scoring (``gr8alex35/SensitiveMamba``):
+        each series is cut into consecutive windows of ``context_length``
+        steps, RevIN takes each window's statistics, and every step is scored
+        by its median/IQR-normalised NLL, max over channels. A step's score
+        therefore reads later steps of its window. The original slides the
+        window one step at a time and keeps the middle position's score (50
+        steps of past and of future); scoring every position of
+        non-overlapping windows costs ``context_length`` times fewer windows,
+        and a step near a window's start sees less past. For reproducing and
+        comparing with published figures, not for a forecast (use
+        ``score_samples``, causal, for that).
+
+        Parameters
+        ----------
+        X : same formats as in ``fit``, with the same sensors
+        batch_size : int, default=64
+            Windows per chunk.
+
+        Returns
+        -------
+        scores : ndarray of float64, shape (n_rows,)
+
+        Raises
+        ------
+        NotFittedError, ValueError, TypeError
+            As :meth:`score_samples`.
+        """
+        batch_size = check_batch_size(batch_size)
+        return window_scores(self.net_.module_, self.to_rows(X), batch_size=batch_size)
 
     def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
         """Per-channel median and IQR of the training rows' NLL, then the threshold."""

@@ -27,10 +27,11 @@ import warnings
 from numbers import Real
 
 import numpy as np
+import torch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._inference import score_rows
+from .._inference import module_device, score_rows
 from .._rows import PanelRows
 from ._base import SelfSupervisedEncoder, check_batch_size, check_rows
 
@@ -81,6 +82,35 @@ def degenerate_scores(scores, threshold) -> str:
     if threshold <= float(np.min(scores)):
         return "have their threshold at the minimum score"
     return ""
+
+
+def window_scores(module, source: PanelRows, *, batch_size: int) -> np.ndarray:
+    """Every step scored inside non-overlapping windows: ``module.window_scores`` per window.
+
+    Each series is cut into consecutive windows of the context length; the
+    module scores every step of a window at once, ``(B, W)``, so a step's score
+    may read later steps of its window (the published protocols, not a
+    forecast). The tail of a series shorter than a window is scored in the
+    window ending at its last step; a series shorter than the context is one
+    padded window. Returns (n_rows,) float64.
+    """
+    module.eval()
+    W = source.context_length
+    ends, starts = [], []  # last row and first scored row of each window
+    for a, b in zip(source.offsets[:-1], source.offsets[1:], strict=True):
+        first = np.arange(a, b, W)
+        ends.append(np.minimum(first + W, b) - 1)
+        starts.append(first)
+    ends, starts = np.concatenate(ends), np.concatenate(starts)
+    out = np.empty(source.n_rows, dtype=np.float64)
+    with torch.inference_mode():
+        for sel, ctx, mask in source.iter_contexts(ends, batch_size, module_device(module)):
+            scores = module.window_scores(ctx, mask).double().cpu().numpy()  # (b, W)
+            for k, row in zip(sel, scores, strict=True):
+                end, start = ends[k], starts[k]
+                # the window holds rows end-W+1 .. end; it scores start .. end
+                out[start : end + 1] = row[W - (end - start + 1) :]
+    return out
 
 
 def held_out_rows(source: PanelRows, segments, seed: int) -> np.ndarray:

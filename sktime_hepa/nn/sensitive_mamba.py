@@ -315,6 +315,19 @@ class SensitiveMambaModule(nn.Module):
         mse = (recon[:, -1] - context[:, -1]) ** 2  # (B, C)
         return mse * s[:, -1].exp() - s[:, -1]  # (B, C)
 
+    def window_scores(self, context, context_mask):
+        """The original's score of every step of each window: (B, W).
+
+        The median/IQR-normalised heteroscedastic NLL, max over channels, at
+        every step; RevIN uses the whole window's statistics, so a step's score
+        reads later steps of its window (the published protocol, not a row's
+        score). Padded steps score 0.
+        """
+        recon, s, _ = self.reconstruct(context, context_mask)  # (B, W, C)
+        nll = (recon - context) ** 2 * s.exp() - s  # (B, W, C)
+        z = (nll - self.nll_median) / (self.nll_iqr + 1e-9)  # (B, W, C)
+        return z.amax(dim=-1) * context_mask  # (B, W)
+
     def anomaly_score(self, context, context_mask):
         """Max over channels of the median/IQR-normalised NLL at the last step: (B,)."""
         nll = self.channel_nll(context, context_mask)  # (B, C)
