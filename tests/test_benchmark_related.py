@@ -199,3 +199,66 @@ def test_lstm_channel_follows_the_notebooks_protocol():
         <= 2 * window_labels.sum() / (window_labels.sum() + (1 - LSTM_PERCENTILE / 100) * n_windows)
         + 1e-9
     )
+
+
+def test_matched_budget_gives_every_system_hepas_steps():
+    """The matched budget: epochs of ``related_batches`` of each system's own batches."""
+    from benchmarks.protocol import RELATED, related_model, stride_for
+
+    budget, n_rows = BUDGETS["matched"], 100_000
+    data = _spiky_bunch()
+    for method in RELATED_METHODS:
+        model = related_model(method, data, budget, 0, n_rows)
+        batch = model.get_params()["batch_size"]
+        assert model.max_epochs == budget.related_epochs == 8
+        assert model.stride == stride_for(n_rows, budget.related_batches * batch)
+        reference = method in budget.related_reference
+        defaults = RELATED[method][0]().get_params()
+        size_keys = {"d_model", "hidden_dims", "context_length", "n_layers"}
+        same = all(model.get_params()[k] == defaults[k] for k in size_keys & set(defaults))
+        assert same == (reference or not (size_keys & set(RELATED[method][1])))
+    # the default budget keeps windows per epoch, whatever the batch size
+    default = related_model("trep", data, BUDGETS["default"], 0, n_rows)
+    assert default.stride == stride_for(n_rows, BUDGETS["default"].related_samples)
+    assert default.get_params()["hidden_dims"] == RELATED["trep"][1]["hidden_dims"]
+
+
+def test_matched_records_and_section(tmp_path):
+    """Detector records carry the optimiser steps; the fair-budget table reads them."""
+    model, rec, _ = _spike_records()
+    assert rec["optimizer_steps"] == sum(e["train_batch_count"] for e in model.history_) > 0
+    path, cost = tmp_path / "det.jsonl", tmp_path / "cost.jsonl"
+    related.append_record(path, {**rec, "budget": "default"})
+    related.append_record(path, {**rec, "budget": "matched", "auroc": 0.75})
+    for size, per_step in (("cpu", 0.02), ("reference", 0.5)):
+        related.append_record(
+            cost,
+            {
+                "method": "lstm_vae",
+                "size": size,
+                "seconds_per_step": per_step,
+                "matched_budget_minutes": per_step * 152 / 60,
+            },
+        )
+    lines = report_related.matched_section(path, cost)
+    (row,) = [line for line in lines if line.startswith("| spiky | LSTM-VAE |")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[3] == str(rec["optimizer_steps"])
+    assert cells[4] == f"{rec['auroc']:.3f} (1)" and cells[5] == "0.750 (1)"
+    (cost_row,) = [line for line in lines if line.startswith("| LSTM-VAE | 32 |")]
+    assert "| reference | 0.020 | 0.500 | ~1 min |" in cost_row
+    assert report_related.matched_section(tmp_path / "none.jsonl", cost) == []
+
+
+def test_oracle_scores_known_values():
+    """SensitiveMamba's published rule: best PA-F1 and F1 over thresholds on the test labels."""
+    from benchmarks.published import oracle_scores
+
+    labels = np.array([0, 0, 1, 1, 1, 0, 0, 1, 0, 0], bool)
+    scores = np.array([0.1, 0.2, 0.9, 0.1, 0.1, 0.3, 0.2, 0.8, 0.1, 0.2])
+    out = oracle_scores(labels, scores, np.zeros(10))
+    # threshold 0.8 flags rows 2 and 7: plain tp 2 of 4 positives -> F1 2/3;
+    # point adjusted, both segments are hit -> F1 1
+    assert out["pa_f1"] == pytest.approx(1.0)
+    assert out["f1"] == pytest.approx(2 / 3)
+    assert 0.5 < out["auroc"] < 1
