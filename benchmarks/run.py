@@ -78,6 +78,19 @@ def _groups(X) -> np.ndarray:
     return X.index.get_level_values(0).to_numpy()
 
 
+def flag_all_f1(labels) -> float:
+    """F1 of flagging every row, 2p / (1 + p) for the positive share p (its PA-F1 is 1)."""
+    p = float(np.mean(labels))
+    return 2 * p / (1 + p)
+
+
+def one_step_labels(y, groups):
+    """'Event within one step' on the rows where it is known, and their series."""
+    labels, known = horizon_labels(y, 1)
+    k = known[:, 0]
+    return labels[k, 0], groups[k], k
+
+
 def score(data, surface, y, groups, last_rows) -> dict:
     """Every metric of one test surface (rows already thinned)."""
     K = surface.shape[1]
@@ -94,12 +107,12 @@ def score(data, surface, y, groups, last_rows) -> dict:
         out["rmse_last"] = time_to_event_rmse(y[last_rows], surface[last_rows], cap=125)
     else:
         # PA-F1 / F1 thresholds p(t, 1); labels: event within one step; best threshold
-        labels, known = horizon_labels(y, 1)
-        k = known[:, 0]
-        lab, sc, g = labels[k, 0], surface[k, 0], groups[k]
+        lab, g, k = one_step_labels(y, groups)
+        sc = surface[k, 0]
         if lab.any():
             out["pa_f1"] = point_adjusted_f1_score(lab, sc, groups=g)
             out["f1"] = event_f1_score(lab, sc)
+            out["flag_all_f1"] = flag_all_f1(lab)
     assert surface.shape[1] == K
     return out
 

@@ -311,3 +311,24 @@ def test_probability_scales_benchmark(tmp_path):
     for scale in probability.SCALES:  # per-horizon ranks kept; the running max may move a few
         assert records[scale]["h_auroc"] == pytest.approx(records["weighted"]["h_auroc"], abs=0.01)
         assert 0.0 <= records[scale]["flagged_at_k"] <= 1.0
+
+
+def test_domain_table_shows_the_flag_all_floor():
+    """PA-F1 and F1 rows carry what flagging every row scores: 1 and 2p / (1 + p)."""
+    from benchmarks.run import flag_all_f1
+
+    assert flag_all_f1(np.r_[np.ones(1), np.zeros(3)]) == pytest.approx(2 * 0.25 / 1.25)
+    records = [
+        {"dataset": "mba", "label_fraction": f, "method": m, "seed": 0, "f1": 0.6, "pa_f1": 0.9}
+        for f in (1.0, 0.1)
+        for m in ("hepa", "age")
+    ]
+    lines = report.domain_table(records, floors={"mba": 0.506})
+    cols = [c.strip() for c in lines[0].strip("|").split("|")]
+    at = cols.index("flag-all")
+    cells = {
+        line.split("|")[3].strip(): [c.strip() for c in line.strip("|").split("|")][at]
+        for line in lines[2:]
+        if "| 100% |" in line
+    }
+    assert cells == {"PA-F1": "1.000", "F1": "0.506"}
