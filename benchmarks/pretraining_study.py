@@ -77,6 +77,9 @@ HEADS = {
     "head": {"finetune": "head"},  # the event head alone on the pretrained predictor
     "standardize": {"standardize": True},  # pred-FT on h_t z-scored per dimension
     "whiten": {"standardize": "whiten"},  # pred-FT on whitened h_t (identity covariance)
+    # the encoder finetuned too, from the pretrained weights: pretraining as an initialisation
+    # (its control is `scratch`, the same finetuning from random weights)
+    "end_to_end": {"finetune": "end_to_end"},
 }
 #: controls without a pretrainer: the study's name -> the protocol's method
 CONTROLS = {"scratch": "hepa_scratch", "age": "age"}
