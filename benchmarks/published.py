@@ -100,6 +100,13 @@ LSTM_WINDOW, LSTM_STRIDE, LSTM_PERCENTILE = 10, 5, 70.0
 ANOMALY_RATIO = 1.0
 
 
+def plain_params(model) -> dict:
+    """The model's parameters that a JSON record can hold (numbers, strings, None)."""
+    return {
+        k: v for k, v in model.get_params().items() if isinstance(v, int | float | str) or v is None
+    }
+
+
 def published_threshold(train_scores, test_scores, ratio: float = ANOMALY_RATIO) -> float:
     """The code's threshold: the (100 - ratio) percentile of train and test scores together."""
     return float(np.percentile(np.concatenate([train_scores, test_scores]), 100.0 - ratio))
@@ -176,11 +183,7 @@ def run(dataset: str, seed: int, samples: int, size: str, commit: str) -> list[d
                 "metric": metric,
                 "published": published,
                 "source": source,
-                "params": {
-                    k: v
-                    for k, v in model.get_params().items()
-                    if isinstance(v, int | float | str) or v is None
-                },
+                "params": plain_params(model),
                 "samples_per_epoch": samples,
                 "size": size,
                 "fit_seconds": round(fit_seconds, 2),
@@ -340,11 +343,7 @@ def run_mamba(dataset: str, seed: int, samples: int, size: str, commit: str, *, 
                 "published": published,
                 "source": source,
                 "n_channels": len(data.channels),
-                "params": {
-                    k: v
-                    for k, v in model.get_params().items()
-                    if isinstance(v, int | float | str) or v is None
-                },
+                "params": plain_params(model),
                 "samples_per_epoch": samples,
                 "size": size,
                 "fit_seconds": round(seconds, 2),
