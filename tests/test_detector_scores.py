@@ -110,24 +110,36 @@ def test_window_scores_are_the_published_protocol(spike_data):
 
 
 def test_sensitive_mamba_window_scores_rank_spikes(spike_data):
-    """SensitiveMamba's published-protocol score: every row scored once, spikes on top."""
+    """SensitiveMamba's published-protocol score: each row near a window's middle, spikes on top."""
     import torch
 
     from sktime_hepa import SensitiveMambaDetector
 
     X_train, X_test, y_test = spike_data
+    W = 32
     det = SensitiveMambaDetector(
-        d_model=16, d_hidden=16, n_layers=1, context_length=32, max_epochs=2, random_state=0
+        d_model=16, d_hidden=16, n_layers=1, context_length=W, max_epochs=2, random_state=0
     ).fit(X_train)
-    scores = det.score_windows(X_test)
-    assert scores.shape == (len(X_test),) and np.isfinite(scores).all()
-    # the first window of the first series, computed by hand from the module
-    source = det.to_rows(X_test)
-    ctx, mask = source.contexts(np.array([0]), np.array([31]))
-    with torch.no_grad():
-        expected = det.net_.module_.window_scores(ctx, mask)[0].double().numpy()
-    np.testing.assert_allclose(scores[:32], expected, rtol=1e-3, atol=1e-6)
-    # a spike of 3 on every channel against sines with noise 0.1: reconstruction error ranks it
-    assert roc_auc_score(y_test, scores) > 0.8
+    module, source = det.net_.module_, det.to_rows(X_test)
+
+    def by_hand(end):  # the normalised scores of the window ending at row `end`
+        ctx, mask = source.contexts(np.array([0]), np.array([end]))
+        with torch.no_grad():
+            return module.window_scores(ctx, mask)[0].double().numpy()  # (W,)
+
+    # non-overlapping windows: the first window's rows are that window's scores
+    flat = det.score_windows(X_test, stride=W)
+    np.testing.assert_allclose(flat[:W], by_hand(W - 1), rtol=1e-3, atol=1e-6)
+    # stride 1, the code's scoring: row r at the middle of the window ending at r + W - 1 - W // 2
+    exact = det.score_windows(X_test, stride=1)
+    r = 100
+    np.testing.assert_allclose(exact[r], by_hand(r + W - 1 - W // 2)[W // 2], rtol=1e-3)
+    # the default (stride W // 4) and the code's own test-data normalisation both rank spikes
+    for scores in (det.score_windows(X_test), det.score_windows(X_test, normalise="scored")):
+        assert scores.shape == (len(X_test),) and np.isfinite(scores).all()
+        assert roc_auc_score(y_test, scores) > 0.8
+    for bad in ({"stride": 0}, {"stride": W + 1}, {"stride": 2.0}, {"normalise": "test"}):
+        with pytest.raises(ValueError, match="stride|normalise"):
+            det.score_windows(X_test, **bad)
     with pytest.raises(ValueError, match="batch_size"):
         det.score_windows(X_test, batch_size=0)

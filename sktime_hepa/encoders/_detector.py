@@ -84,32 +84,63 @@ def degenerate_scores(scores, threshold) -> str:
     return ""
 
 
-def window_scores(module, source: PanelRows, *, batch_size: int) -> np.ndarray:
-    """Every step scored inside non-overlapping windows: ``module.window_scores`` per window.
+def scored_windows(offsets, W: int, stride: int | None):
+    """Windows that score every row once: (last row, first and end of the rows it scores).
 
-    Each series is cut into consecutive windows of the context length; the
-    module scores every step of a window at once, ``(B, W)``, so a step's score
-    may read later steps of its window (the published protocols, not a
-    forecast). The tail of a series shorter than a window is scored in the
-    window ending at its last step; a series shorter than the context is one
-    padded window. Returns (n_rows,) float64.
+    ``stride=None``: consecutive non-overlapping windows, each scoring all its
+    rows (the tail of a series in the window ending at its last row). An
+    integer stride: windows ending every ``stride`` rows (and at each series'
+    last row), each scoring the rows nearest its centre, so that a row away
+    from a series' ends is scored with about ``W // 2`` steps before it and
+    after it (``stride=1``: every row at the exact centre of its own window).
+    A series shorter than ``W`` is one left-padded window.
+    """
+    ends, lo, hi = [], [], []
+    for a, b in zip(offsets[:-1], offsets[1:], strict=True):
+        if stride is None:
+            first = np.arange(a, b, W)
+            ends.append(np.minimum(first + W, b) - 1)
+            lo.append(first)
+            hi.append(ends[-1] + 1)
+            continue
+        e = np.arange(a + W - 1, b, stride) if b - a > W else np.zeros(0, np.int64)
+        e = np.r_[e, b - 1] if len(e) == 0 or e[-1] != b - 1 else e
+        centres = e - (W - 1) + W // 2  # the window's middle row (the original's 'mid')
+        cuts = (centres[:-1] + centres[1:] + 1) // 2  # a row goes to the nearest centre
+        ends.append(e)
+        lo.append(np.r_[a, cuts])
+        hi.append(np.r_[cuts, b])
+    return np.concatenate(ends), np.concatenate(lo), np.concatenate(hi)
+
+
+def window_scores(
+    module,
+    source: PanelRows,
+    *,
+    batch_size: int,
+    stride: int | None = None,
+    method: str = "window_scores",
+) -> np.ndarray:
+    """Every row scored inside a window around it: ``module.<method>`` per window.
+
+    The module scores every step of a window at once, ``(B, W)`` (or
+    ``(B, W, C)`` per channel), so a row's score may read later steps of its
+    window (the published protocols, not a forecast). Which windows, and which
+    of their rows each one scores: :func:`scored_windows`. Returns (n_rows,)
+    or (n_rows, C) float64.
     """
     module.eval()
     W = source.context_length
-    ends, starts = [], []  # last row and first scored row of each window
-    for a, b in zip(source.offsets[:-1], source.offsets[1:], strict=True):
-        first = np.arange(a, b, W)
-        ends.append(np.minimum(first + W, b) - 1)
-        starts.append(first)
-    ends, starts = np.concatenate(ends), np.concatenate(starts)
-    out = np.empty(source.n_rows, dtype=np.float64)
+    ends, lo, hi = scored_windows(source.offsets, W, stride)
+    out = None
     with torch.inference_mode():
         for sel, ctx, mask in source.iter_contexts(ends, batch_size, module_device(module)):
-            scores = module.window_scores(ctx, mask).double().cpu().numpy()  # (b, W)
-            for k, row in zip(sel, scores, strict=True):
-                end, start = ends[k], starts[k]
-                # the window holds rows end-W+1 .. end; it scores start .. end
-                out[start : end + 1] = row[W - (end - start + 1) :]
+            scores = getattr(module, method)(ctx, mask).double().cpu().numpy()  # (b, W[, C])
+            if out is None:
+                out = np.empty((source.n_rows, *scores.shape[2:]), dtype=np.float64)
+            for k, window in zip(sel, scores, strict=True):
+                # the window holds rows end-W+1 .. end (left-padded when shorter)
+                out[lo[k] : hi[k]] = window[W - 1 - (ends[k] - np.arange(lo[k], hi[k]))]
     return out
 
 

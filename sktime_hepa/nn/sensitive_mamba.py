@@ -315,16 +315,20 @@ class SensitiveMambaModule(nn.Module):
         mse = (recon[:, -1] - context[:, -1]) ** 2  # (B, C)
         return mse * s[:, -1].exp() - s[:, -1]  # (B, C)
 
-    def window_scores(self, context, context_mask):
-        """The original's score of every step of each window: (B, W).
+    def window_nll(self, context, context_mask):
+        """Heteroscedastic NLL of every step and channel of each window: (B, W, C).
 
-        The median/IQR-normalised heteroscedastic NLL, max over channels, at
-        every step; RevIN uses the whole window's statistics, so a step's score
-        reads later steps of its window (the published protocol, not a row's
-        score). Padded steps score 0.
+        RevIN uses the whole window's statistics, so a step's NLL reads later
+        steps of its window (the published protocol, not a row's score).
+        Padded steps are 0.
         """
         recon, s, _ = self.reconstruct(context, context_mask)  # (B, W, C)
         nll = (recon - context) ** 2 * s.exp() - s  # (B, W, C)
+        return nll * context_mask.unsqueeze(-1)  # (B, W, C)
+
+    def window_scores(self, context, context_mask):
+        """Median/IQR-normalised NLL of every step, max over channels: (B, W)."""
+        nll = self.window_nll(context, context_mask)  # (B, W, C)
         z = (nll - self.nll_median) / (self.nll_iqr + 1e-9)  # (B, W, C)
         return z.amax(dim=-1) * context_mask  # (B, W)
 
