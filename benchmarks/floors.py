@@ -2,8 +2,9 @@
 
 The domain-metric table scores ``p(t, 1)`` against "event within one step"
 with F1 and point-adjusted F1 at the best threshold. A detector that flags
-every row gets a point-adjusted F1 of 1 and an F1 of ``2p / (1 + p)`` for
-the share ``p`` of positive rows: the floor a learned F1 must beat. This
+every row gets an F1 of ``2p / (1 + p)`` for the share ``p`` of positive
+rows, and the same point-adjusted F1 (its recall is already 1 and every
+negative row is a false alarm): the floor a learned F1 must beat. This
 records it per dataset for the same test rows as the sweep (``run.prepare``
 at the budget), so the report can show it beside records taken before
 ``run.score`` recorded it itself.

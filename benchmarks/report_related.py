@@ -113,8 +113,8 @@ def detectors_section(path: Path = DETECTORS, bench=()) -> list[str]:
         "`population` sign) are not shown, so a dataset without a record of it has no "
         "Anomaly Transformer row. "
         "`flag-all F1`: the F1 of a detector that flags every test row, 2p / (1 + p) for the "
-        "test anomaly share p (its PA-F1 is 1.000 on every dataset): a learned F1 must beat "
-        "it to mean anything. "
+        "test anomaly share p, and so is its PA-F1 (point adjustment cannot add to a recall "
+        "of 1): a learned F1 or PA-F1 must beat it to mean anything. "
         "`HEPA p(t,1)`: the main table's HEPA at 100 % labels, supervised, oracle thresholds. "
         "Published figures are the sources' own (their protocols, as fractions; see "
         "`../shared/papers/related_systems_notes.md`): not rerun, not comparable one to one.",

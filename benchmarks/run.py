@@ -79,7 +79,7 @@ def _groups(X) -> np.ndarray:
 
 
 def flag_all_f1(labels) -> float:
-    """F1 of flagging every row, 2p / (1 + p) for the positive share p (its PA-F1 is 1)."""
+    """F1 of flagging every row, 2p / (1 + p) for the positive share p (also its PA-F1)."""
     p = float(np.mean(labels))
     return 2 * p / (1 + p)
 
