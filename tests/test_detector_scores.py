@@ -143,3 +143,9 @@ def test_sensitive_mamba_window_scores_rank_spikes(spike_data):
             det.score_windows(X_test, **bad)
     with pytest.raises(ValueError, match="batch_size"):
         det.score_windows(X_test, batch_size=0)
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        SensitiveMambaDetector().score_windows(X_test)
+    with pytest.raises(NotFittedError):
+        small_at().score_windows(X_test)

@@ -202,7 +202,8 @@ class AnomalyTransformerDetector(SelfSupervisedDetector):
         scores : ndarray of float64, shape (n_rows,)
         """
         batch_size = check_batch_size(batch_size)
-        return window_scores(self.net_.module_, self.to_rows(X), batch_size=batch_size)
+        source = self.to_rows(X)  # refuses X (and an unfitted detector) with a named error
+        return window_scores(self.net_.module_, source, batch_size=batch_size)
 
     def _after_pretraining(self, source: PanelRows, segments, seed: int) -> None:
         """Calibrate the last-step read-outs on held-out last steps, then the threshold."""

@@ -219,7 +219,7 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
             a window of that window's middle, at ``4 / context_length`` of the
             code's cost. ``context_length`` gives non-overlapping windows, in
             which a row at a window's start has no history (measured worse
-            than random scores on MSL: docs/design.md). At most
+            on MSL than rows scored near a middle: docs/design.md). At most
             ``context_length``. Rows near a series' start or end are scored
             in its first or last window.
         normalise : {"train", "scored"}, default="train"
@@ -253,9 +253,10 @@ class SensitiveMambaDetector(SelfSupervisedDetector):
             )
         if normalise not in ("train", "scored"):
             raise ValueError(f"normalise must be 'train' or 'scored', got {normalise!r}.")
+        source = self.to_rows(X)  # refuses X (and an unfitted detector) with a named error
         module = self.net_.module_
         nll = window_scores(
-            module, self.to_rows(X), batch_size=batch_size, stride=stride, method="window_nll"
+            module, source, batch_size=batch_size, stride=stride, method="window_nll"
         )  # (n, C)
         if normalise == "train":
             median = module.nll_median.double().cpu().numpy()
