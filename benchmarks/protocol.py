@@ -447,6 +447,11 @@ def pretrainer(method, data, budget: Budget, seed: int, n_rows: int, **params):
     )
 
 
+def batch_size_of(cls, settings: dict) -> int:
+    """The batch size a related system trains with under ``settings`` (else its default)."""
+    return settings.get("batch_size", cls().get_params()["batch_size"])
+
+
 def related_model(method, data, budget: Budget, seed: int, n_rows: int, **params):
     """A related system (``RELATED``) at the budget's size (CPU or reference), unfitted."""
     cls, _ = RELATED[method]
@@ -461,8 +466,7 @@ def related_model(method, data, budget: Budget, seed: int, n_rows: int, **params
     if "stride" in settings:
         return cls(**settings)
     if budget.related_batches is not None:
-        batch_size = settings.get("batch_size", cls().get_params()["batch_size"])
-        samples = budget.related_batches * batch_size
+        samples = budget.related_batches * batch_size_of(cls, settings)
     return cls(stride=stride_for(n_rows, samples), **settings)
 
 

@@ -29,7 +29,7 @@ import torch
 
 from sktime_hepa import __version__
 
-from .protocol import BUDGETS, RELATED, related_size
+from .protocol import BUDGETS, RELATED, batch_size_of, related_size
 from .run import append_record, git_commit
 
 RESULTS = Path(__file__).parent / "results" / "related_cost.jsonl"
@@ -47,7 +47,7 @@ def panel(n_rows: int, n_channels: int, seed: int = 0) -> pd.DataFrame:
 
 def time_epoch(cls, size: dict, X: pd.DataFrame, batches: int) -> dict:
     """Fit one epoch of about ``batches`` training batches; seconds per training batch."""
-    batch_size = size.get("batch_size", cls().get_params()["batch_size"])
+    batch_size = batch_size_of(cls, size)
     windows = math.ceil(batches / 0.8) * batch_size  # 80 % train, 20 % validation
     stride = max(1, len(X) // windows)
     model = cls(max_epochs=1, stride=stride, random_state=0, **size)

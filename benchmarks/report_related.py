@@ -447,12 +447,14 @@ def readout_section(path: Path = READOUT) -> list[str]:
 
 
 COST = RESULTS / "related_cost.jsonl"
+#: the size settings a matched record's row names
+SIZE_SHOWN = ("d_model", "hidden_dims", "output_dims", "n_layers", "context_length", "hidden_size")
 
 
 def _cost_table(path: Path) -> tuple[list[str], list[float]]:
     """The table of seconds per step at each size (``benchmarks.related_cost``), and the
     minutes of a matched run at the reference size of the systems kept at the CPU size."""
-    from .protocol import BUDGETS, RELATED, related_size  # noqa: PLC0415
+    from .protocol import BUDGETS, RELATED, batch_size_of, related_size  # noqa: PLC0415
 
     cost = {}
     for r in _load(path):
@@ -469,7 +471,7 @@ def _cost_table(path: Path) -> tuple[list[str], list[float]]:
     for m in RELATED_NAMES:
         cls, _ = RELATED[m]
         reference = m in matched.related_reference
-        batch = related_size(m, reference).get("batch_size", cls().get_params()["batch_size"])
+        batch = batch_size_of(cls, related_size(m, reference))
         steps = default.related_epochs * round(0.8 * default.related_samples / batch)
         cpu, ref = cost.get((m, "cpu")), cost.get((m, "reference"))
         minutes = ref["matched_budget_minutes"] if ref else None
@@ -569,7 +571,3 @@ def matched_section(path: Path = DETECTORS, cost_path: Path = COST) -> list[str]
             ]
             out.append("| " + " | ".join(row) + " |")
     return out + [""]
-
-
-#: the size settings a matched record's row names
-SIZE_SHOWN = ("d_model", "hidden_dims", "output_dims", "n_layers", "context_length", "hidden_size")
